@@ -1,0 +1,34 @@
+import type { Config } from '../config/schema.js';
+import { migrate } from './migrate.js';
+import { serve } from './serve.js';
+
+export const USAGE = `Usage: dafne-node <command> [options]
+
+Commands:
+  serve              HTTP (DICOMweb, API, viewer) + job workers + scheduler, one process
+  migrate            apply database migrations and exit
+  import PATH...     store DICOM files / folders into the node
+  fsck [--deep] [--repair]
+                     check that the index and the blob store agree
+  token NAME ROLE... print a new bearer token and the config entry that grants it
+
+Environment: DAFNE_CONFIG, HOST, PORT, DAFNE_DATA_DIR, DATABASE_URL, DAFNE_CENTRAL_URL, LOG_LEVEL
+`;
+
+export async function runCommand(command: string, args: string[], config: Config): Promise<number> {
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'migrate':
+      return migrate(config);
+    case 'import':
+      return (await import('./import.js')).importPaths(config, args);
+    case 'fsck':
+      return (await import('./fsck.js')).fsckCommand(config, args);
+    case 'token':
+      return (await import('./token.js')).tokenCommand(args);
+    default:
+      process.stderr.write(`dafne-node: unknown command "${command}"\n\n${USAGE}`);
+      return 64; // EX_USAGE
+  }
+}

@@ -1,0 +1,43 @@
+import type { Server } from 'node:http';
+import { buildNode, type Node } from '../app.js';
+import type { Config } from '../config/schema.js';
+import { isLoopbackHost } from '../http/auth.js';
+
+/** `dafne-node serve`: HTTP (DICOMweb, API, viewer) in one process until SIGINT/SIGTERM. */
+export async function serve(config: Config): Promise<number> {
+  const { host, port } = config.server;
+  if (config.auth.tokens.length === 0 && !isLoopbackHost(host)) {
+    process.stderr.write(`dafne-node: refusing to listen on ${host} without auth.tokens; configure tokens (see docs/configuration.md) or use a loopback address\n`);
+    return 78;
+  }
+  const node = await buildNode(config);
+  const server = await listen(node, host, port);
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  node.log.info({ host, port: actualPort, database: node.db.kind, dataDir: config.dataDir }, 'dafne-node listening');
+  if (config.auth.tokens.length === 0) {
+    node.log.warn('no auth tokens configured: every request is accepted with all roles; listening on loopback only');
+  }
+  process.stdout.write(`dafne-node ready: http://${host.includes(':') ? `[${host}]` : host}:${actualPort}/dicomweb (database: ${node.db.kind})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  node.log.info('shutting down');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await node.close();
+  return 0;
+}
+
+export function listen(node: Node, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = node.app.listen(port, host);
+    // Large STOW bodies are streamed for minutes: no request timeout, but idle sockets close.
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    server.keepAliveTimeout = 65_000;
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,77 @@
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { DataSource, type EntityManager } from 'typeorm';
+import { MIGRATIONS } from '../../migrations/index.js';
+import { ENTITIES } from './entities/index.js';
+import { pgliteModule, type PGliteModule } from './pglite-pool.js';
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; when absent an embedded PGlite database lives in `embeddedDir`. */
+  url?: string;
+  embeddedDir?: string;
+  poolSize?: number;
+  /** Apply pending migrations on open (the default; `dafne-node migrate` does only this). */
+  migrate?: boolean;
+}
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly dataSource: DataSource;
+  /** Runs `fn` in one transaction; on the embedded database it holds the single connection. */
+  transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T>;
+  /** Pending migrations applied by this open (names), for the start-up log. */
+  readonly migrated: string[];
+  close(): Promise<void>;
+}
+
+/** Opens the database of DESIGN §3: `DATABASE_URL` when set, otherwise embedded PGlite. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  let dataSource: DataSource;
+  let kind: Database['kind'];
+  let pglite: PGliteModule | undefined;
+  if (options.url) {
+    kind = 'postgres';
+    dataSource = new DataSource({
+      type: 'postgres',
+      url: options.url,
+      entities: ENTITIES,
+      migrations: MIGRATIONS,
+      poolSize: options.poolSize ?? 10,
+      applicationName: 'dafne-node',
+      installExtensions: false,
+      uuidExtension: 'pgcrypto',
+    });
+  } else {
+    kind = 'pglite';
+    const dir = options.embeddedDir ?? path.resolve('var/db');
+    // 'memory://' keeps a throwaway database for tests; anything else is a directory on disk.
+    if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
+    const db = await PGlite.create(dir.startsWith('memory://') ? undefined : dir);
+    pglite = pgliteModule(db);
+    dataSource = new DataSource({
+      type: 'postgres',
+      driver: pglite,
+      entities: ENTITIES,
+      migrations: MIGRATIONS,
+      installExtensions: false,
+      uuidExtension: 'pgcrypto',
+    });
+  }
+  await dataSource.initialize();
+  let migrated: string[] = [];
+  if (options.migrate !== false) {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    migrated = applied.map((m) => m.name);
+  }
+  return {
+    kind,
+    dataSource,
+    migrated,
+    transaction: (fn) => dataSource.transaction(fn),
+    close: async () => {
+      if (dataSource.isInitialized) await dataSource.destroy();
+    },
+  };
+}
