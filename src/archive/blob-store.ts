@@ -27,6 +27,7 @@ export class BlobStore {
   readonly root: string;
   private readonly tmpDir: string;
   private readonly journalDir: string;
+  private readonly dirs = new Set<string>();
 
   constructor(root: string, private readonly fsync = true) {
     this.root = path.resolve(root);
@@ -54,9 +55,9 @@ export class BlobStore {
    * Moves a fully written temp file to its content address. If the same content is already
    * stored, the temp file is dropped and `created` is false (idempotent store).
    */
-  async commitTemp(tempPath: string, key: string, size: number, journal?: BlobJournal): Promise<BlobWrite> {
+  async commitTemp(tempPath: string, key: string, size: number, journal?: BlobJournal, knownAbsent = false): Promise<BlobWrite> {
     const final = this.pathOf(key);
-    try {
+    if (!knownAbsent) try {
       const st = await fs.stat(final);
       if (st.size === size) {
         await fs.rm(tempPath, { force: true });
@@ -66,7 +67,12 @@ export class BlobStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    await fs.mkdir(path.dirname(final), { recursive: true });
+    const dir = path.dirname(final);
+    // 65,536 fan-out directories at most: remember the ones made instead of a mkdir per blob.
+    if (!this.dirs.has(dir)) {
+      await fs.mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
     if (journal) await journal.add(key);
     await fs.rename(tempPath, final);
     return { key, size, created: true };
@@ -77,16 +83,29 @@ export class BlobStore {
   }
 
   /** Writes a whole buffer (small objects: SEGs, models; instances that fit in memory). */
-  async put(bytes: Buffer, journal?: BlobJournal, knownKey?: string): Promise<BlobWrite> {
-    const key = knownKey ?? createHash('sha256').update(bytes).digest('hex');
+  async put(bytes: Buffer | Buffer[], journal?: BlobJournal, knownKey?: string): Promise<BlobWrite> {
+    const chunks = Array.isArray(bytes) ? bytes : [bytes];
+    let key = knownKey;
+    if (!key) {
+      const hash = createHash('sha256');
+      for (const c of chunks) hash.update(c);
+      key = hash.digest('hex');
+    }
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    // Identical content already stored: nothing to write (idempotent re-send).
+    if (await this.hasSize(key, size)) return { key, size, created: false };
     const { path: tmp, handle } = await this.openTemp();
     try {
-      await handle.writeFile(bytes);
+      await writeAll(handle, chunks);
       if (this.fsync) await handle.datasync();
     } finally {
       await handle.close();
     }
-    return this.commitTemp(tmp, key, bytes.length, journal);
+    return this.commitTemp(tmp, key, size, journal, true);
+  }
+
+  private async hasSize(key: string, size: number): Promise<boolean> {
+    return fs.stat(this.pathOf(key)).then((st) => st.size === size, () => false);
   }
 
   get shouldFsync(): boolean {
@@ -187,6 +206,28 @@ export class BlobJournal {
     }
     await fs.rm(this.file, { force: true });
   }
+}
+
+/** Writes every byte of `chunks`; writev, like write(2), may write less than asked. */
+export async function writeAll(handle: fs.FileHandle, chunks: Buffer[]): Promise<void> {
+  let rest = chunks;
+  while (rest.length) {
+    const { bytesWritten } = await handle.writev(rest);
+    rest = dropBytes(rest, bytesWritten);
+  }
+}
+
+function dropBytes(chunks: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = n;
+  for (const c of chunks) {
+    if (skip >= c.length) skip -= c.length;
+    else {
+      out.push(skip > 0 ? c.subarray(skip) : c);
+      skip = 0;
+    }
+  }
+  return out;
 }
 
 async function readdirSafe(dir: string): Promise<string[]> {

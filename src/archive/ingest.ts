@@ -47,7 +47,7 @@ export class IngestSession {
     let part: ReceivedPart;
     let record: InstanceRecord;
     try {
-      part = await receivePart(body, this.archive.blobs, { maxBytes: this.opts.maxInstanceBytes, memoryLimit: this.opts.memoryLimit ?? HEAD_LIMIT });
+      part = await receivePart(body, this.archive.blobs, { maxBytes: this.opts.maxInstanceBytes, memoryLimit: this.opts.memoryLimit ?? HEAD_LIMIT, headBytes: HEAD_LIMIT });
     } catch (err) {
       this.fail(i, err);
       return;
@@ -88,8 +88,8 @@ export class IngestSession {
   }
 
   private async commit(i: number, part: ReceivedPart, record: InstanceRecord): Promise<void> {
-    const write = part.whole
-      ? await this.archive.blobs.put(part.head, this.journal, part.sha256)
+    const write = part.chunks
+      ? await this.archive.blobs.put(part.chunks, this.journal, part.sha256)
       : await this.archive.blobs.commitTemp(part.tempPath!, part.sha256, part.size, this.journal);
     this.batch.push({ i, pending: { record, sha256: write.key, size: part.size }, created: write.created });
     if (this.batch.length >= (this.opts.batchSize ?? 200)) await this.enqueueFlush();
@@ -136,7 +136,13 @@ export class IngestSession {
 }
 
 function scan(part: ReceivedPart): ScannedHeader {
-  const h = scanPart10(part.head, part.whole, INDEX_TAGS);
+  // Try the first chunk alone (the header is usually a few KiB), then the whole head.
+  const first = part.chunks?.[0];
+  if (first && first.length < part.head.length) {
+    const quick = scanPart10(first, false, INDEX_TAGS);
+    if (quick !== NEED_MORE) return quick;
+  }
+  const h = scanPart10(part.head, part.whole && part.head.length === part.size, INDEX_TAGS);
   if (h === NEED_MORE) throw new InstanceRejected(`the data set header is larger than ${HEAD_LIMIT} bytes before Pixel Data`, FailureReason.outOfResources);
   return h;
 }

@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { FailureReason } from '../dicom/status.js';
-import type { BlobStore } from './blob-store.js';
+import { writeAll, type BlobStore } from './blob-store.js';
 import { InstanceRejected } from './instance-record.js';
 
-/** One received object: either in memory or spilled to a temp file of the blob store. */
+/** One received object: either in memory (as its chunks) or spilled to a blob-store temp file. */
 export interface ReceivedPart {
   sha256: string;
   size: number;
-  /** The whole object when it fit in memory, otherwise its first `headBytes`. */
+  /** The object's chunks when it fit in memory (written with one vectored write, no copy). */
+  chunks?: Buffer[];
+  /** At least the first `headBytes` of the object, contiguous, for the header scan. */
   head: Buffer;
   whole: boolean;
   tempPath?: string;
@@ -20,12 +22,16 @@ export interface ReceiveOptions {
   maxBytes: number;
   /** Objects up to this size stay in memory and are written with one call. */
   memoryLimit: number;
+  /** How much of the start to make contiguous for the header scan. */
+  headBytes: number;
 }
 
 /**
- * Reads one multipart body into the blob store's temp area while hashing it, never holding more
- * than `memoryLimit` bytes of it. Objects over `maxBytes` are refused (Out of Resources); the rest
- * of their body is left for the multipart reader to drain.
+ * Reads one multipart body while hashing it, never holding more than `memoryLimit` bytes of it;
+ * larger objects stream into a temp file. The chunks are kept as they come (the multipart reader
+ * hands out views of socket buffers that are never reused), so a small object is not copied.
+ * Objects over `maxBytes` are refused (Out of Resources); the rest of their body is left for the
+ * multipart reader to drain.
  */
 export async function receivePart(body: AsyncIterable<Buffer>, store: BlobStore, opts: ReceiveOptions): Promise<ReceivedPart> {
   const hash = createHash('sha256');
@@ -33,35 +39,34 @@ export async function receivePart(body: AsyncIterable<Buffer>, store: BlobStore,
   let size = 0;
   let file: { path: string; handle: FileHandle } | undefined;
   let head: Buffer | undefined;
-  let tail: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of body) {
+      if (chunk.length === 0) continue;
       size += chunk.length;
       if (size > opts.maxBytes) {
         throw new InstanceRejected(`the object exceeds the configured maximum instance size of ${opts.maxBytes} bytes`, FailureReason.outOfResources);
       }
       hash.update(chunk);
-      tail = chunk.length >= 8 ? chunk.subarray(chunk.length - 8) : Buffer.concat([tail, chunk]).subarray(-8);
       if (!file) {
-        // The multipart reader may reuse its buffers: keep our own copy of what we hold.
-        chunks.push(Buffer.from(chunk));
+        chunks.push(chunk);
         if (size > opts.memoryLimit) {
           file = await store.openTemp();
-          head = Buffer.concat(chunks);
-          await file.handle.write(head);
-          chunks = [];
+          head = contiguous(chunks, opts.headBytes);
+          await writeAll(file.handle, chunks);
+          chunks = [chunks[chunks.length - 1]!];
         }
       } else {
-        await file.handle.write(chunk);
+        await writeAll(file.handle, [chunk]);
+        chunks = [chunk];
       }
     }
+    const tail = lastBytes(chunks, 8);
     if (!file) {
-      const whole = Buffer.concat(chunks, size);
-      return { sha256: hash.digest('hex'), size, head: whole, whole: true, tail: Buffer.from(tail) };
+      return { sha256: hash.digest('hex'), size, chunks, head: contiguous(chunks, opts.headBytes), whole: true, tail };
     }
     if (store.shouldFsync) await file.handle.datasync();
     await file.handle.close();
-    return { sha256: hash.digest('hex'), size, head: head!, whole: false, tempPath: file.path, tail: Buffer.from(tail) };
+    return { sha256: hash.digest('hex'), size, head: head!, whole: false, tempPath: file.path, tail };
   } catch (err) {
     if (file) {
       await file.handle.close().catch(() => undefined);
@@ -69,4 +74,24 @@ export async function receivePart(body: AsyncIterable<Buffer>, store: BlobStore,
     }
     throw err;
   }
+}
+
+/** The first `n` bytes (or all) as one buffer, copying only when they span several chunks. */
+export function contiguous(chunks: Buffer[], n: number): Buffer {
+  if (chunks.length === 0) return Buffer.alloc(0);
+  if (chunks[0]!.length >= n || chunks.length === 1) return chunks[0]!;
+  const out: Buffer[] = [];
+  let have = 0;
+  for (const c of chunks) {
+    out.push(c);
+    have += c.length;
+    if (have >= n) break;
+  }
+  return Buffer.concat(out, have);
+}
+
+function lastBytes(chunks: Buffer[], n: number): Buffer {
+  const last = chunks[chunks.length - 1];
+  if (last && last.length >= n) return last.subarray(last.length - n);
+  return Buffer.concat(chunks).subarray(-n);
 }
