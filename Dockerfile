@@ -1,0 +1,40 @@
+# Dafne Node — production image. Multi-stage: build with dev dependencies, run without them.
+# Build:  docker build -t dafne-node .
+# Run:    docker run -p 8080:8080 -v dafne-data:/var/lib/dafne -v $PWD/site.yaml:/etc/dafne/site.yaml:ro \
+#           -e DAFNE_CONFIG=/etc/dafne/site.yaml -e HOST=0.0.0.0 dafne-node
+# HOST=0.0.0.0 requires auth.tokens in the mounted config (the node refuses to listen otherwise).
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY migrations ./migrations
+COPY test ./test
+COPY bench ./bench
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    DAFNE_DATA_DIR=/var/lib/dafne \
+    DAFNE_CONFIG=/app/config/default.yaml \
+    PORT=8080
+WORKDIR /app
+# A dedicated unprivileged user owns only the data directory.
+RUN groupadd --system dafne && useradd --system --gid dafne --home-dir /var/lib/dafne dafne \
+ && mkdir -p /var/lib/dafne && chown dafne:dafne /var/lib/dafne
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/migrations ./dist/migrations
+COPY package.json ./
+COPY bin ./bin
+COPY config ./config
+USER dafne
+VOLUME ["/var/lib/dafne"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "bin/dafne-node.js"]
+CMD ["serve"]
