@@ -23,11 +23,14 @@ export function safeError(err: unknown): Record<string, unknown> {
  * job ids, counts), never patient attributes or DICOM UIDs; the serializer and `redact` are a
  * second line of defence.
  */
-export function createLogger(level: string, name = 'dafne-node'): Logger {
-  return pino({
+export function createLogger(level: string, name = 'dafne-node', fd: 1 | 2 = 1): Logger {
+  return pino(
+    {
     name,
     level,
     serializers: { err: safeError },
     redact: { paths: ['*.PatientName', '*.PatientID', '*.patientName', '*.patientId', 'req.headers.authorization', '*.authorization'], censor: '[redacted]' },
-  });
+    },
+    pino.destination(fd),
+  );
 }

@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 
 /** `dafne-node fsck [--deep] [--repair] [--json]`: exit 0 when index and blob store agree. */
 export async function fsckCommand(config: Config, args: string[]): Promise<number> {
-  const node = await buildNode(config, { log: createLogger('warn') });
+  const node = await buildNode(config, { log: createLogger('warn', 'dafne-node', 2) });
   try {
     const report = await fsck(node.archive, { deep: args.includes('--deep'), repair: args.includes('--repair') });
     if (args.includes('--json')) process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -27,7 +27,7 @@ export async function importPaths(config: Config, paths: string[]): Promise<numb
   }
   const files: string[] = [];
   for (const p of paths) for await (const f of walk(path.resolve(p))) files.push(f);
-  const node = await buildNode(config, { log: createLogger('warn') });
+  const node = await buildNode(config, { log: createLogger('warn', 'dafne-node', 2) });
   const bar = new SingleBar({ format: 'import [{bar}] {value}/{total} files  {stored} stored  {failed} failed', hideCursor: true, noTTYOutput: true, notTTYSchedule: 2000 });
   let stored = 0;
   let failed = 0;

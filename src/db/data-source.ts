@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -38,6 +38,7 @@ async function openPGlite(dir: string): Promise<PGlite> {
   if (dir.startsWith('memory://')) return PGlite.create({ startParams: PGLITE_START_PARAMS });
   const fresh = !existsSync(path.join(dir, 'PG_VERSION'));
   mkdirSync(dir, { recursive: true });
+  lockDirectory(dir);
   let db = await PGlite.create(dir, { startParams: PGLITE_START_PARAMS });
   if (fresh) {
     // initdb grows the WebAssembly heap to ≈ 700 MB and a heap never shrinks: reopen instead of
@@ -46,6 +47,41 @@ async function openPGlite(dir: string): Promise<PGlite> {
     db = await PGlite.create(dir, { startParams: PGLITE_START_PARAMS });
   }
   return db;
+}
+
+export class DatabaseInUseError extends Error {}
+
+/**
+ * An embedded database belongs to one process: PGlite has no locking of its own, and two
+ * processes writing one data directory corrupt it. A lock file holds the owner's pid; a lock
+ * whose process is gone (a crash) is taken over.
+ */
+function lockDirectory(dir: string): void {
+  const file = path.join(dir, 'dafne-node.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      process.once('exit', () => rmSync(file, { force: true }));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new DatabaseInUseError(`the embedded database in ${dir} is in use by process ${owner}; stop that process first (or use DATABASE_URL for a shared PostgreSQL)`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new DatabaseInUseError(`cannot lock the embedded database in ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Opens the database of DESIGN §3: `DATABASE_URL` when set, otherwise embedded PGlite. */
@@ -92,6 +128,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     transaction: (fn) => dataSource.transaction(fn),
     close: async () => {
       if (dataSource.isInitialized) await dataSource.destroy();
+      if (kind === 'pglite' && options.embeddedDir && !options.embeddedDir.startsWith('memory://')) {
+        rmSync(path.join(options.embeddedDir, 'dafne-node.lock'), { force: true });
+      }
     },
   };
 }
