@@ -47,7 +47,7 @@ test('Orthanc pushes a multi-series study to the node and pulls it back byte-ide
   t.is(qido.length, sent.size);
 
   // Pull: Orthanc's own DICOMweb client queries (QIDO-RS) and retrieves (WADO-RS) from the node.
-  const found = await puller.post<{ Answer?: unknown }>('/dicom-web/servers/dafne/get', { Uri: `/studies?StudyInstanceUID=${study}` });
+  const found = await puller.post<{ Answer?: unknown }>('/dicom-web/servers/dafne/get', { Uri: '/studies', Arguments: { StudyInstanceUID: study } });
   t.is((found as unknown as unknown[]).length, 1, 'QIDO through Orthanc finds the study');
   await puller.post('/dicom-web/servers/dafne/retrieve', { Resources: [{ Study: study }], Synchronous: true });
   const instances = await puller.get<string[]>('/instances');

@@ -1,16 +1,16 @@
 /**
- * Encoded data set → DICOM JSON Model (PS3.18 §F.2), for WADO-RS metadata (PS3.18 §10.4.1.1.2).
+ * Encoded data set → DICOM JSON Model (PS3.18 §F.2), for WADO-RS metadata (PS3.18 §10.4).
  *
  * - Keys are the 8-hex-digit tags, in the order of the encoding (ascending, PS3.5 §7.1).
  * - Strings: multi-valued VRs split on "\" (PS3.5 §6.4; never LT, ST, UT, UR), padding trimmed,
- *   empty values null (§F.2.5); text of SH, LO, UC, ST, LT, UT and PN decoded by Specific
- *   Character Set, which an item may override for its own content (PS3.5 §6.1.2.5).
- * - PN: `{ Alphabetic, Ideographic, Phonetic }` from the "="-separated groups (§F.2.2).
- * - DS, IS and the binary numbers (US SS UL SL FL FD SV UV) are JSON numbers (§F.2.3); a DS or IS
+ *   empty values null (PS3.18 §F.2); text of SH, LO, UC, ST, LT, UT and PN decoded by Specific
+ *   Character Set, which an item may override for its own content (PS3.5 §7.5.3).
+ * - PN: `{ Alphabetic, Ideographic, Phonetic }` from the "="-separated groups.
+ * - DS, IS and the binary numbers (US SS UL SL FL FD SV UV) are JSON numbers; a DS or IS
  *   that is not a number stays a string rather than being lost; SV / UV beyond 2^53 are strings.
  * - AT: "GGGGEEEE" strings.
- * - OB OD OF OL OV OW UN: InlineBinary (base64) up to `inlineBinaryMax` bytes, else a BulkDataURI
- *   (§F.2.6, §F.2.7). Pixel Data (7FE0,0010) is always a BulkDataURI, at any nesting level.
+ * - OB OD OF OL OV OW UN: InlineBinary (base64) up to `inlineBinaryMax` bytes, else a
+ *   BulkDataURI. Pixel Data (7FE0,0010) is always a BulkDataURI, at any nesting level.
  * - SQ: items as nested objects; undefined-length UN is read as an Implicit VR sequence
  *   (PS3.5 §6.2.2), and a UN whose tag the dictionary knows is decoded with the dictionary VR.
  * - Left out: group lengths (gggg,0000) and Data Set Trailing Padding (FFFC,FFFC).
@@ -87,9 +87,8 @@ class JsonWriter {
       if (h === null) throw new DicomParseError(`data set ends inside an element header at byte ${pos}`, 'truncated');
       if (h.tag === ITEM_DELIMITATION) return h.valueOffset;
       if (h.tag === SEQUENCE_DELIMITATION || h.tag === ITEM) throw new DicomParseError(`unexpected item tag at byte ${pos}`, 'malformed');
-      const path = childPath(prefix, h.tag);
       if (h.tag === PIXEL_DATA) {
-        json[tagHex(h.tag)] = { vr: h.vr === 'OB' ? 'OB' : 'OW', BulkDataURI: this.opts.bulkDataUri(path) };
+        json[tagHex(h.tag)] = { vr: h.vr === 'OB' ? 'OB' : 'OW', BulkDataURI: this.opts.bulkDataUri(childPath(prefix, h.tag)) };
         const after = h.length >= 0 ? h.valueOffset + h.length : skipUndefined(buf, h.valueOffset, end, syntax);
         if (top && !prefix) top.pixelData = h;
         if (after < 0 || after > end) {
@@ -117,7 +116,7 @@ class JsonWriter {
       }
       if (vr === 'SQ') {
         const items: DicomJson[] = [];
-        pos = this.sequence(h, end, valueSyntax, state, path, items);
+        pos = this.sequence(h, end, valueSyntax, state, childPath(prefix, h.tag), items);
         json[tagHex(h.tag)] = items.length ? { vr, Value: items } : { vr };
         continue;
       }
@@ -125,7 +124,7 @@ class JsonWriter {
       if (valueEnd > end) throw new DicomParseError(`value of (${tagHex(h.tag)}) ends past the data set`, 'truncated');
       pos = valueEnd;
       if ((h.tag & 0xffff) === 0 || h.tag === TRAILING_PADDING) continue;
-      const attr = this.value(vr, h.valueOffset, valueEnd, valueSyntax.little, state.decode, path);
+      const attr = this.value(vr, h.valueOffset, valueEnd, valueSyntax.little, state.decode, prefix, h.tag);
       json[tagHex(h.tag)] = attr;
       if (h.tag === SPECIFIC_CHARACTER_SET) {
         state.charset = buf.toString('latin1', h.valueOffset, valueEnd).replace(/[\0 ]+$/, '');
@@ -151,7 +150,7 @@ class JsonWriter {
       const itemEnd = ih.length >= 0 ? ih.valueOffset + ih.length : end;
       if (itemEnd > end) throw new DicomParseError(`item of (${tagHex(h.tag)}) ends past its sequence`, 'truncated');
       const item: DatasetJson = { json: {}, stoppedAtPixelData: false };
-      // A Specific Character Set inside the item applies to the item only (PS3.5 §6.1.2.5).
+      // A Specific Character Set inside the item applies to the item only (PS3.5 §7.5.3).
       const state = { ...parent };
       const after = this.dataset(ih.valueOffset, itemEnd, syntax, state, itemPrefix(path, items.length), item);
       items.push(item.json);
@@ -161,11 +160,11 @@ class JsonWriter {
     return p;
   }
 
-  private value(vr: string, start: number, end: number, little: boolean, decode: TextDecoderFn, path: string): DicomJsonAttribute {
+  private value(vr: string, start: number, end: number, little: boolean, decode: TextDecoderFn, prefix: string, tag: number): DicomJsonAttribute {
     if (start === end) return { vr };
     const buf = this.buf;
     if (BINARY_VRS.has(vr)) {
-      if (end - start > this.inlineMax) return { vr, BulkDataURI: this.opts.bulkDataUri(path) };
+      if (end - start > this.inlineMax) return { vr, BulkDataURI: this.opts.bulkDataUri(childPath(prefix, tag)) };
       return { vr, InlineBinary: buf.toString('base64', start, end) };
     }
     if (vr === 'PN') return { vr, Value: splitValues(decode(buf, start, end)).map(personName) };
@@ -183,9 +182,18 @@ class JsonWriter {
 
 /** Splits on "\" and trims spaces (and stray NULs) around each value (PS3.5 §6.2). */
 function splitValues(text: string): string[] {
+  if (!text.includes('\\')) return [trimPadding(text)];
   const parts = text.split('\\');
-  for (let i = 0; i < parts.length; i++) parts[i] = parts[i]!.replace(/^[\0 ]+|[\0 ]+$/g, '');
+  for (let i = 0; i < parts.length; i++) parts[i] = trimPadding(parts[i]!);
   return parts;
+}
+
+function trimPadding(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 0x20 || s.charCodeAt(a) === 0)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 function decimal(v: string): number | string | null {
@@ -194,7 +202,7 @@ function decimal(v: string): number | string | null {
   return Number.isFinite(n) ? n : v;
 }
 
-/** PS3.18 §F.2.2: component groups alphabetic = ideographic = phonetic; empty groups left out. */
+/** PS3.18 §F.2: component groups alphabetic = ideographic = phonetic; empty groups left out. */
 function personName(v: string): Record<string, string> | null {
   if (v === '') return null;
   const [alphabetic, ideographic, phonetic] = v.split('=');

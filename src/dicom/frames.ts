@@ -1,5 +1,5 @@
 /**
- * Frame arithmetic for WADO-RS frame retrieval (PS3.18 §10.4.1.1.3), no I/O:
+ * Frame arithmetic for WADO-RS frame retrieval (PS3.18 §10.4, Frames resources), no I/O:
  *
  * - Native pixel data (PS3.5 §8.1.1): frames follow each other without padding, so frame k is a
  *   fixed range of the value. With Bits Allocated 1 (BINARY SEG) frames are packed bit by bit
@@ -67,7 +67,7 @@ export class FrameLayoutError extends Error {
   override name = 'FrameLayoutError';
 }
 
-/** Codestream start markers: JPEG SOI (PS3.5 §A.4.1, §A.4.3) and JPEG 2000 SOC (§A.4.4). */
+/** Codestream start markers: JPEG SOI and JPEG 2000 SOC (PS3.5 §A.4). */
 const JPEG_FAMILY = new Set(['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.57', '1.2.840.10008.1.2.4.70', '1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81']);
 const J2K_FAMILY = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.92', '1.2.840.10008.1.2.4.93', '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203']);
 
@@ -99,7 +99,7 @@ export function groupFragments(fragments: Fragment[], basicOffsets: number[], nu
 }
 
 /**
- * The media type of a compressed frame (PS3.18 §8.7.3.3.2, Table 8.7.3-2 / 8.7.3-5), or undefined
+ * The media type of a compressed frame (the transfer syntax / media type tables of PS3.18 §8.7.3), or undefined
  * for transfer syntaxes whose pixel data is not a sequence of frames (MPEG video).
  */
 export function frameMediaType(transferSyntaxUid: string): string | undefined {

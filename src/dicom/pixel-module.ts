@@ -1,7 +1,7 @@
 /**
  * Where an instance's pixels are and how its frames are laid out: the Image Pixel attributes
  * (PS3.3 §C.7.6.3), Number of Frames (PS3.3 §C.7.6.6) and the Extended Offset Table
- * (PS3.3 §C.7.6.3.1.8, PS3.5 §A.4), read from the top level of a data set up to Pixel Data.
+ * (PS3.3 §C.7.6.3, PS3.5 §A.4), read from the top level of a data set up to Pixel Data.
  */
 import { DicomParseError, PIXEL_DATA, readElementHeader, skipUndefined, type ElementHeader, type Syntax } from './element-reader.js';
 

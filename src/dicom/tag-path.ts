@@ -1,6 +1,6 @@
 /**
  * Attribute paths for bulk data URIs: the node's own scheme for the `{tagPath}` of
- * `.../instances/{sop}/bulkdata/{tagPath}` (PS3.18 §10.4.1.1.5 leaves bulk data URIs to the
+ * `.../instances/{sop}/bulkdata/{tagPath}` (PS3.18 §10.4 leaves bulk data URIs to the
  * origin server).
  *
  *   7FE00010                 top-level Pixel Data
@@ -21,8 +21,16 @@ const TAG = /^[0-9A-Fa-f]{8}$/;
 const INDEX = /^(?:0|[1-9][0-9]{0,8})$/;
 const MAX_DEPTH = 32;
 
+const hexCache = new Map<number, string>();
+
+/** "7FE00010" for (7FE0,0010): the DICOM JSON key of a tag (PS3.18 §F.2). */
 export function tagHex(tag: number): string {
-  return (tag >>> 0).toString(16).toUpperCase().padStart(8, '0');
+  let hex = hexCache.get(tag);
+  if (hex === undefined) {
+    hex = (tag >>> 0).toString(16).toUpperCase().padStart(8, '0');
+    if (hexCache.size < 100_000) hexCache.set(tag, hex);
+  }
+  return hex;
 }
 
 /** Parses a tag path, or returns null when it does not follow the scheme above. */

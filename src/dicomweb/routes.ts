@@ -67,11 +67,11 @@ export function dicomwebRouter(deps: DicomwebDeps): Router<AppState> {
 
   const read = requireRole('pacs', 'reader', 'admin');
   const search = (level: QidoLevel) => async (ctx: AppContext) => {
+    negotiateJson(ctx);
     const results = await qido(deps.archive, level, { studyUid: uidParam(ctx, 'study'), seriesUid: uidParam(ctx, 'series') }, new URLSearchParams(ctx.querystring), {
       ...deps.config.qido,
       wadoRoot: wadoRoot(ctx, deps.config),
     });
-    negotiateJson(ctx);
     // Empty matches answer 200 with [] (documented in docs/conformance.md).
     ctx.status = 200;
     ctx.type = 'application/dicom+json';
@@ -93,8 +93,8 @@ export function dicomwebRouter(deps: DicomwebDeps): Router<AppState> {
   };
   const instances = async (ctx: AppContext) => send(ctx, await retrieveInstances(deps.archive, scopeOf(ctx), ctx.get('accept')));
   const metadata = async (ctx: AppContext) => {
-    const body = await retrieveMetadata(deps.archive, scopeOf(ctx), wadoRoot(ctx, deps.config));
     negotiateJson(ctx);
+    const body = await retrieveMetadata(deps.archive, scopeOf(ctx), wadoRoot(ctx, deps.config));
     ctx.type = 'application/dicom+json';
     ctx.body = body;
   };

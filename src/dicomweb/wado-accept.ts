@@ -1,5 +1,5 @@
 /**
- * WADO-RS content negotiation (PS3.18 §8.7.3, §8.7.3.5): which of the renditions a resource can
+ * WADO-RS content negotiation (PS3.18 §8.7.3): which of the renditions a resource can
  * be sent in the Accept header allows. The node never transcodes, so a rendition is always the
  * stored bytes, announced with their transfer syntax.
  *
@@ -7,9 +7,11 @@
  * - it is a star range, or `multipart/related` whose `type` parameter is absent, a star range or
  *   the rendition's part type, or (where single-part responses exist) the part type itself; and
  * - its `transfer-syntax` parameter is `*`, one of the rendition's syntaxes, or absent where the
- *   rendition allows that (`bareOk`; strictly an absent parameter names the media type's default
- *   syntax, PS3.18 Table 8.7.3-5, which we relax only where the bytes are the same or where the
- *   task of a viewer would otherwise fail for want of transcoding).
+ *   rendition allows that (`bareOk`). Strictly, an absent parameter names the media type's
+ *   default syntax (PS3.18 §8.7.3: Explicit VR Little Endian for application/dicom and
+ *   application/octet-stream). We relax that for whole instances (sent as
+ *   stored, since we do not transcode) and for native frames (the bytes are the same); an
+ *   application/octet-stream range without the parameter never matches compressed frames.
  * Ranges are tried by weight, then in the client's order; q=0 ranges are skipped. An absent or
  * empty Accept takes the first rendition, as multipart.
  */

@@ -1,5 +1,5 @@
 /**
- * WADO-RS Retrieve Bulk Data (PS3.18 §10.4.1.1.5) at the BulkDataURIs the metadata gives out:
+ * WADO-RS Retrieve Bulk Data (PS3.18 §10.4, Bulkdata resources) at the BulkDataURIs the metadata gives out:
  * `.../instances/{sop}/bulkdata/{tagPath}` (scheme in src/dicom/tag-path.ts).
  *
  * - Pixel Data (7FE00010), native: the whole value as stored (for Bits Allocated 1, the frames

@@ -1,7 +1,7 @@
 /**
- * WADO-RS Retrieve Frames (PS3.18 §10.4.1.1.3): `.../frames/{frameList}`, a comma-separated list
+ * WADO-RS Retrieve Frames (PS3.18 §10.4, Frames resources): `.../frames/{frameList}`, a comma-separated list
  * of 1-based frame numbers, answered with one part per listed frame, in the order listed
- * (PS3.18 §8.7.3.5). A single frame may also be asked for as the bare part media type, which
+ * (PS3.18 §8.7.3, multipart/related). A single frame may also be asked for as the bare part media type, which
  * gets a single-part answer.
  */
 import type { Archive } from '../archive/archive.js';
@@ -24,7 +24,7 @@ export function parseFrameList(frames: string): number[] {
   return items.map((s) => {
     const t = s.trim();
     if (!/^[0-9]{1,9}$/.test(t) || Number(t) < 1) {
-      throw httpError('bad_request', `frame numbers are integers from 1 (PS3.18 §10.4.1.1.3), not "${t.slice(0, 20)}"`);
+      throw httpError('bad_request', `frame numbers are integers from 1 (PS3.18 §10.4, Frames resources), not "${t.slice(0, 20)}"`);
     }
     return Number(t);
   });

@@ -1,7 +1,7 @@
 /**
- * WADO-RS Retrieve Study / Series / Instance (PS3.18 §10.4.1.1.1): the stored Part 10 files,
+ * WADO-RS Retrieve Study / Series / Instance (PS3.18 §10.4, Instance resources): the stored Part 10 files,
  * unchanged, as `multipart/related; type="application/dicom"`, one part per instance
- * (PS3.18 §8.7.3.5), streamed from the blob store one file at a time.
+ * (PS3.18 §8.7.3, multipart/related), streamed from the blob store one file at a time.
  */
 import type { Archive } from '../archive/archive.js';
 import { findInstances, type InstanceScope, type StoredInstance } from '../archive/index-queries.js';

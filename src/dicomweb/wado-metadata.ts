@@ -1,10 +1,10 @@
 /**
- * WADO-RS Retrieve Metadata (PS3.18 §10.4.1.1.2): the DICOM JSON (PS3.18 §F.2) of every instance
+ * WADO-RS Retrieve Metadata (PS3.18 §10.4, Metadata resources): the DICOM JSON (PS3.18 §F.2) of every instance
  * in scope. Pixel Data and binary values over 1 KiB become BulkDataURIs (see tag-path.ts) under
  * `{wadoRoot}/studies/{study}/series/{series}/instances/{sop}/bulkdata/`. Only the bytes before
  * Pixel Data are read (plus whatever follows native Pixel Data), a few files at a time.
  *
- * Available Transfer Syntax UID (0008,3002) (PS3.18 Table 10.6.3-5) is added with the stored
+ * Available Transfer Syntax UID (0008,3002) (PS3.6) is added with the stored
  * syntax, so a viewer knows what the frames will be encoded in.
  */
 import type { Archive } from '../archive/archive.js';

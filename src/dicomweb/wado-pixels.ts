@@ -1,9 +1,9 @@
 /**
- * Pixel Data of a stored instance for WADO-RS frames and bulk data (PS3.18 §10.4.1.1.3, §10.4.1.1.5):
+ * Pixel Data of a stored instance for WADO-RS frames and bulk data (PS3.18 §10.4):
  * the layout, the renditions it can be sent in, and a reader for frame k. Frames are sent as
  * stored: native frames as `application/octet-stream` (bytes of Implicit and Explicit VR Little
  * Endian are the same, announced as Explicit VR Little Endian, the media type's default,
- * PS3.18 Table 8.7.3-5); compressed frames as the media type of their transfer syntax.
+ * PS3.18 §8.7.3); compressed frames as the media type of their transfer syntax.
  * Explicit VR Big Endian (retired) is refused with 406 rather than byte-swapped.
  */
 import type { Archive } from '../archive/archive.js';
