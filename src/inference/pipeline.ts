@@ -1,0 +1,112 @@
+import type { LabelVolume, Volume } from '../dicom/volume.js';
+import type { SegmentDefinition } from '../seg/segment.js';
+import { splitLaterality, segmentsOf } from './labels.js';
+import type { ModelPackage } from './model-package.js';
+import { applyNormalisation, normalisationFor, type Affine } from './normalize.js';
+import type { OnnxRunner } from './onnx-runner.js';
+import { fillHoles, keepLargestComponents } from './postprocess.js';
+import { argmax, axisMap, centringOffset, labelsToSource, resampleSlice } from './resample.js';
+
+export interface StageTimings {
+  /** Wall-clock time of the whole pipeline, ms. */
+  total: number;
+  normalise: number;
+  resample: number;
+  /** Time spent waiting for onnxruntime (the network itself). */
+  inference: number;
+  argmax: number;
+  resampleBack: number;
+  postprocess: number;
+}
+
+export interface SegmentationResult {
+  labels: LabelVolume;
+  segments: SegmentDefinition[];
+  timings: StageTimings;
+  model: { id: string; generation: number; sha256: string };
+}
+
+export interface PipelineOptions {
+  /** Called after each batch with slices done and total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * The inference pipeline (issue 3 item 3): per slice, resample to the model's pixel spacing and
+ * crop / pad to its input size, normalise as the card says, run batches through onnxruntime,
+ * arg-max, map labels back onto the source grid; then the card's post-processing and laterality
+ * split. Preparation of the next batch overlaps the network run of the previous one.
+ */
+export async function segmentVolume(volume: Volume, pkg: ModelPackage, runner: OnnxRunner, opts: PipelineOptions = {}): Promise<SegmentationResult> {
+  const t0 = performance.now();
+  const card = pkg.card;
+  const [H, W] = card.input.size;
+  const [rowSpacing, colSpacing] = card.input.pixelSpacing;
+  const { rows: R, columns: C, slices: Z } = volume;
+  const channels = card.labels.length + 1;
+  const plane = H * W;
+  const t: StageTimings = { total: 0, normalise: 0, resample: 0, inference: 0, argmax: 0, resampleBack: 0, postprocess: 0 };
+  const time = <T>(stage: keyof StageTimings, fn: () => T): T => {
+    const s = performance.now();
+    const r = fn();
+    t[stage] += performance.now() - s;
+    return r;
+  };
+
+  const offY = centringOffset(R, volume.spacing[1], H, rowSpacing);
+  const offX = centringOffset(C, volume.spacing[0], W, colSpacing);
+  const fwdRows = axisMap(R, volume.spacing[1], H, rowSpacing, offY, true);
+  const fwdCols = axisMap(C, volume.spacing[0], W, colSpacing, offX, true);
+  const backRows = axisMap(H, rowSpacing, R, volume.spacing[1], offY, false);
+  const backCols = axisMap(W, colSpacing, C, volume.spacing[0], offX, false);
+
+  const scope = card.input.normalization.method === 'fixed' ? 'volume' : card.input.normalization.scope;
+  const volumeAffine: Affine | undefined = scope === 'volume' ? time('normalise', () => normalisationFor(card, volume.data, 0, volume.data.length)) : undefined;
+  const labels = new Uint8Array(volume.data.length);
+  const batchSize = card.input.batchSize;
+  const modelLabels = new Uint8Array(plane);
+
+  let consumed: Promise<void> = Promise.resolve();
+  let done = 0;
+  for (let start = 0; start < Z; start += batchSize) {
+    const n = Math.min(batchSize, Z - start);
+    const input = new Float32Array(n * plane);
+    for (let b = 0; b < n; b++) {
+      const k = start + b;
+      const srcOffset = k * R * C;
+      time('resample', () => resampleSlice(volume.data, srcOffset, C, fwdRows, fwdCols, input, b * plane, 0));
+      const affine = volumeAffine ?? time('normalise', () => normalisationFor(card, volume.data, srcOffset, srcOffset + R * C));
+      time('normalise', () => applyNormalisation(card, affine, input, b * plane, (b + 1) * plane));
+    }
+    const ran = runner.run(input, n, H, W);
+    // Consume batches in order; the next batch is prepared while this one runs.
+    const previous = consumed;
+    consumed = (async () => {
+      await previous;
+      const waitStart = performance.now();
+      const logits = await ran;
+      t.inference += performance.now() - waitStart;
+      if (logits.length !== n * channels * plane) throw new Error(`model output has ${logits.length} values, expected ${n}×${channels}×${H}×${W}`);
+      for (let b = 0; b < n; b++) {
+        time('argmax', () => argmax(logits, b * channels * plane, channels, plane, modelLabels));
+        time('resampleBack', () => labelsToSource(modelLabels, logits, b * channels * plane, plane, W, backRows, backCols, labels, (start + b) * R * C));
+      }
+      done += n;
+      opts.onProgress?.(done, Z);
+    })();
+    // At most two batches in flight: bounded memory whatever the series length.
+    if (start + batchSize < Z) await previous;
+  }
+  await consumed;
+
+  const { data: _drop, ...geometry } = volume;
+  const result: LabelVolume = { ...geometry, data: labels };
+  const labelValues = card.labels.map((l) => l.value);
+  const segments = time('postprocess', () => {
+    if (card.postprocessing.largestComponent) keepLargestComponents(result, labelValues);
+    if (card.postprocessing.fillHoles) fillHoles(result, labelValues);
+    return card.laterality.split ? splitLaterality(result, card) : segmentsOf(card);
+  });
+  t.total = performance.now() - t0;
+  return { labels: result, segments, timings: t, model: { id: card.id, generation: card.generation, sha256: pkg.sha256 } };
+}
