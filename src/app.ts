@@ -2,6 +2,7 @@ import path from 'node:path';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { Archive } from './archive/archive.js';
+import { BlobStore } from './archive/blob-store.js';
 import type { Config } from './config/schema.js';
 import { openDatabase, type Database } from './db/data-source.js';
 import { dicomwebRouter } from './dicomweb/routes.js';
@@ -10,6 +11,7 @@ import type { AppState } from './http/context.js';
 import { requestContext } from './http/error-middleware.js';
 import { healthRouter } from './http/health.js';
 import { Metrics } from './http/metrics.js';
+import { ModelRegistry } from './inference/model-registry.js';
 import { createLogger } from './log.js';
 
 /** Everything one node is made of, built explicitly (DESIGN §1: no hidden globals). */
@@ -18,6 +20,7 @@ export interface Node {
   log: Logger;
   db: Database;
   archive: Archive;
+  models: ModelRegistry;
   metrics: Metrics;
   app: Koa<AppState>;
   close(): Promise<void>;
@@ -37,6 +40,10 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   if (db.migrated.length) log.info({ migrations: db.migrated }, 'applied database migrations');
   const archive = new Archive(db, log, { dir: path.join(dataDir, 'blobs'), ...config.storage });
   await archive.open();
+  // Model files live in their own content-addressed store: they are not DICOM instances.
+  const modelBlobs = new BlobStore(path.join(dataDir, 'models'), config.storage.fsync);
+  await modelBlobs.init();
+  const models = new ModelRegistry(db, modelBlobs);
   const metrics = new Metrics();
 
   const app = new Koa<AppState>();
@@ -54,6 +61,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
     log,
     db,
     archive,
+    models,
     metrics,
     app,
     close: () => db.close(),

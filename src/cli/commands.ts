@@ -11,6 +11,10 @@ Commands:
   fsck [--deep] [--repair]
                      check that the index and the blob store agree
   token NAME ROLE... print a new bearer token and the config entry that grants it
+  model list | add DIR | promote MODEL GEN | rollback MODEL
+                     the model registry
+  segment SERIES_DIR --model ID|DIR --out seg.dcm
+                     segment a folder of DICOM files into a DICOM SEG (no PACS needed)
 
 Environment: DAFNE_CONFIG, HOST, PORT, DAFNE_DATA_DIR, DATABASE_URL, DAFNE_CENTRAL_URL, LOG_LEVEL
 `;
@@ -25,6 +29,10 @@ export async function runCommand(command: string, args: string[], config: Config
       return (await import('./import.js')).importPaths(config, args);
     case 'fsck':
       return (await import('./fsck.js')).fsckCommand(config, args);
+    case 'model':
+      return (await import('./model.js')).modelCommand(config, args);
+    case 'segment':
+      return (await import('./segment.js')).segmentCommand(config, args);
     case 'token':
       return (await import('./token.js')).tokenCommand(args);
     default:

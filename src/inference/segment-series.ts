@@ -1,0 +1,84 @@
+import { NEED_MORE, scanPart10, tagOf } from '../dicom/header-scan.js';
+import { buildVolume } from '../dicom/series-volume.js';
+import type { SegSourceAttributes } from '../seg/seg-writer.js';
+import { writeSeg } from '../seg/seg-writer.js';
+import type { ModelPackage } from './model-package.js';
+import type { OnnxRunner } from './onnx-runner.js';
+import { segmentVolume, type PipelineOptions, type SegmentationResult } from './pipeline.js';
+
+/** Patient / study attributes a SEG copies from its source (PS3.3 A.51: Patient, General Study). */
+const COPIED: [keyof SegSourceAttributes, number][] = [
+  ['PatientName', tagOf(0x0010, 0x0010)],
+  ['PatientID', tagOf(0x0010, 0x0020)],
+  ['PatientBirthDate', tagOf(0x0010, 0x0030)],
+  ['PatientSex', tagOf(0x0010, 0x0040)],
+  ['StudyInstanceUID', tagOf(0x0020, 0x000d)],
+  ['StudyDate', tagOf(0x0008, 0x0020)],
+  ['StudyTime', tagOf(0x0008, 0x0030)],
+  ['StudyID', tagOf(0x0020, 0x0010)],
+  ['AccessionNumber', tagOf(0x0008, 0x0050)],
+  ['ReferringPhysicianName', tagOf(0x0008, 0x0090)],
+];
+const COPIED_TAGS = new Set(COPIED.map(([, t]) => t));
+const SERIES_NUMBER = tagOf(0x0020, 0x0011);
+
+export function sourceAttributes(file: Buffer): { source: SegSourceAttributes; seriesNumber: number | undefined } {
+  const h = scanPart10(file, true, new Set([...COPIED_TAGS, SERIES_NUMBER]));
+  if (h === NEED_MORE) return { source: {}, seriesNumber: undefined };
+  const source: SegSourceAttributes = {};
+  for (const [keyword, tag] of COPIED) {
+    const v = h.values.get(tag);
+    if (v !== undefined && v !== '') (source as Record<string, string>)[keyword] = v;
+  }
+  const sn = Number.parseInt(h.values.get(SERIES_NUMBER) ?? '', 10);
+  return { source, seriesNumber: Number.isFinite(sn) ? sn : undefined };
+}
+
+export interface SegmentSeriesOptions extends PipelineOptions {
+  softwareVersion: string;
+  /** Default: the source's SeriesNumber + 1000 (results sort after their source). */
+  seriesNumber?: number;
+}
+
+export interface SegmentSeriesResult extends SegmentationResult {
+  seg: Buffer;
+  /** Milliseconds to assemble the volume (decode + geometry) and to encode the SEG. */
+  volumeMs: number;
+  encodeMs: number;
+}
+
+/**
+ * A folder of slices → a DICOM SEG: series assembly (geometry checked, nothing guessed), the
+ * inference pipeline, and the SEG writer. Nothing is written anywhere: the caller stores the SEG.
+ */
+export async function segmentSeries(files: Iterable<Buffer> | AsyncIterable<Buffer>, pkg: ModelPackage, runner: OnnxRunner, opts: SegmentSeriesOptions): Promise<SegmentSeriesResult> {
+  let first: Buffer | undefined;
+  async function* remember(): AsyncGenerator<Buffer> {
+    for await (const f of files) {
+      first ??= f;
+      yield f;
+    }
+  }
+  const t0 = performance.now();
+  const volume = await buildVolume(remember());
+  const volumeMs = performance.now() - t0;
+  const result = await segmentVolume(volume, pkg, runner, opts);
+  const { source, seriesNumber } = sourceAttributes(first!);
+  const card = pkg.card;
+  const t1 = performance.now();
+  const seg = writeSeg({
+    labels: result.labels,
+    segments: result.segments,
+    algorithm: { type: 'AUTOMATIC', name: `Dafne ${card.name}`.slice(0, 64), version: `generation ${card.generation} (${pkg.sha256.slice(0, 12)})` },
+    source,
+    series: {
+      seriesNumber: opts.seriesNumber ?? (seriesNumber ?? 0) + 1000,
+      // SeriesDescription names the model and the generation that made it (issue 3 item 4).
+      seriesDescription: `Dafne ${card.name} gen ${card.generation}`.slice(0, 64),
+      contentLabel: 'DAFNE_AI',
+      contentDescription: `Automatic segmentation by ${card.id} generation ${card.generation}`.slice(0, 64),
+    },
+    equipment: { manufacturerModelName: 'Dafne Node', softwareVersions: opts.softwareVersion, deviceSerialNumber: pkg.sha256.slice(0, 16) },
+  });
+  return { ...result, seg, volumeMs, encodeMs: performance.now() - t1 };
+}
