@@ -5,17 +5,30 @@
  * for generating thousands of instances per second. Here the size of every element is known before
  * writing, so an instance is encoded in two passes into one exactly sized Buffer.
  *
- * Scope: Little Endian only (Explicit VR 1.2.840.10008.1.2.1 and Implicit VR 1.2.840.10008.1.2),
- * defined lengths everywhere (sequences and items too, PS3.5 §7.5.1), no encapsulated pixel data.
+ * Scope: Explicit VR Little Endian (1.2.840.10008.1.2.1), Implicit VR Little Endian (1.2.840.10008.1.2),
+ * Explicit VR Big Endian (1.2.840.10008.1.2.2, retired but still sent by old equipment), Deflated
+ * Explicit VR Little Endian (1.2.840.10008.1.2.1.99, PS3.5 §A.5), and the encapsulated syntaxes with
+ * Pixel Data given as already compressed frames (PS3.5 §A.4). Defined lengths everywhere (sequences
+ * and items too, PS3.5 §7.5.1) except encapsulated Pixel Data, which by definition has none.
  */
+import { deflateRawSync } from 'node:zlib';
 
 export type VR =
   | 'AE' | 'AS' | 'AT' | 'CS' | 'DA' | 'DS' | 'DT' | 'FD' | 'FL' | 'IS' | 'LO' | 'LT' | 'OB' | 'OD'
   | 'OF' | 'OL' | 'OV' | 'OW' | 'PN' | 'SH' | 'SL' | 'SQ' | 'SS' | 'ST' | 'SV' | 'TM' | 'UC' | 'UI'
   | 'UL' | 'UN' | 'UR' | 'US' | 'UT' | 'UV';
 
-/** Strings (multi-valued joined by `\`), numbers, raw little-endian bytes, or sequence items. */
-export type ElementValue = string | readonly string[] | number | readonly number[] | Uint8Array | readonly DataElement[][];
+/**
+ * Encapsulated Pixel Data (PS3.5 §A.4): one compressed frame per fragment. Written as OB with
+ * undefined length, a Basic Offset Table item holding each frame's offset, one item per frame (padded
+ * to even length with a trailing NUL), then the Sequence Delimitation Item.
+ */
+export interface EncapsulatedFrames {
+  frames: readonly Uint8Array[];
+}
+
+/** Strings (multi-valued joined by `\`), numbers, raw little-endian bytes, sequence items, or encapsulated frames. */
+export type ElementValue = string | readonly string[] | number | readonly number[] | Uint8Array | readonly DataElement[][] | EncapsulatedFrames;
 
 export interface DataElement {
   /** (group << 16) | element, e.g. 0x00100010 for PatientName. */
@@ -25,12 +38,37 @@ export interface DataElement {
   value?: ElementValue;
 }
 
+/** The native little-endian syntaxes (what synthetic-mr and most callers write). */
 export type TransferSyntax = 'explicit-le' | 'implicit-le';
+/** Syntaxes whose Pixel Data must be encapsulated frames; the data set itself is Explicit VR LE. */
+export type EncapsulatedSyntax = 'rle' | 'jpeg-ls-lossless' | 'jpeg2000-lossless' | 'jpeg-baseline' | 'jpeg-lossless-sv1';
+export type AnyTransferSyntax = TransferSyntax | 'explicit-be' | 'deflated-le' | EncapsulatedSyntax;
 
-export const TRANSFER_SYNTAX_UID: Record<TransferSyntax, string> = {
+// PS3.6 Table A-1.
+export const TRANSFER_SYNTAX_UID: Record<AnyTransferSyntax, string> = {
   'explicit-le': '1.2.840.10008.1.2.1',
   'implicit-le': '1.2.840.10008.1.2',
+  'explicit-be': '1.2.840.10008.1.2.2',
+  'deflated-le': '1.2.840.10008.1.2.1.99',
+  rle: '1.2.840.10008.1.2.5',
+  'jpeg-ls-lossless': '1.2.840.10008.1.2.4.80',
+  'jpeg2000-lossless': '1.2.840.10008.1.2.4.90',
+  'jpeg-baseline': '1.2.840.10008.1.2.4.50',
+  'jpeg-lossless-sv1': '1.2.840.10008.1.2.4.70',
 };
+
+export const isEncapsulatedSyntax = (ts: AnyTransferSyntax): ts is EncapsulatedSyntax =>
+  ts !== 'explicit-le' && ts !== 'implicit-le' && ts !== 'explicit-be' && ts !== 'deflated-le';
+
+/** How a data set is laid out on the wire. */
+interface Encoding {
+  explicit: boolean;
+  little: boolean;
+}
+
+function encodingOf(ts: AnyTransferSyntax): Encoding {
+  return { explicit: ts !== 'implicit-le', little: ts !== 'explicit-be' };
+}
 
 /** Identifies files written by this node (PS3.7 §D.3.3.2); a UUID-derived UID, PS3.5 §B.2. */
 export const IMPLEMENTATION_CLASS_UID = '2.25.264709704357373787699965394084200207576';
@@ -44,6 +82,10 @@ const NUMBER_SIZE: Partial<Record<VR, number>> = { AT: 4, FD: 8, FL: 4, SL: 4, S
 const BYTES_VRS = new Set<VR>(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 
 const ITEM = 0xfffee000;
+const SEQUENCE_DELIMITATION = 0xfffee0dd;
+const UNDEFINED_LENGTH = 0xffffffff;
+// Byte-swap unit of the binary VRs when written big endian (PS3.5 §7.3).
+const SWAP_SIZE: Partial<Record<VR, number>> = { OW: 2, OF: 4, OL: 4, OD: 8, OV: 8 };
 
 /** An element after its value has been turned into bytes or numbers, with its encoded value length. */
 interface Prepared {
@@ -57,17 +99,28 @@ interface Prepared {
   bytes?: Uint8Array;
   items?: Prepared[][];
   itemLengths?: number[];
+  /** encapsulated Pixel Data: the frames; `length` is then the bytes of all items and the delimiter */
+  frames?: readonly Uint8Array[];
 }
 
 /**
  * PS3.5 §6.2: string values are padded to even length with a trailing space, except UI which is padded
  * with NUL (§9.1). OB/UN bytes are padded with NUL (§6.2, Table 6.2-1).
  */
-function prepare(el: DataElement): Prepared {
+// `explicit` matters for sequences: an item's length counts its elements' headers, which are longer
+// in Explicit VR for OB, SQ, UT, ... (PS3.5 §7.1.2) than in Implicit VR (§7.1.3).
+function prepare(el: DataElement, explicit = true): Prepared {
   const { tag, vr, value } = el;
+  if (value !== undefined && typeof value === 'object' && 'frames' in value) {
+    if (vr !== 'OB' || tag !== 0x7fe00010) throw new TypeError(`tag ${hex(tag)}: only Pixel Data (OB) can be encapsulated`);
+    const frames = value.frames;
+    // Basic Offset Table item + one item per frame (even length) + Sequence Delimitation Item.
+    const length = 8 + 4 * frames.length + frames.reduce((a, f) => a + 8 + f.length + (f.length & 1), 0) + 8;
+    return { tag, vr, length, frames };
+  }
   if (vr === 'SQ') {
-    const items = ((value ?? []) as readonly DataElement[][]).map((item) => sortAndPrepare(item));
-    const itemLengths = items.map((item) => datasetLength(item, true));
+    const items = ((value ?? []) as readonly DataElement[][]).map((item) => sortAndPrepare(item, explicit));
+    const itemLengths = items.map((item) => datasetLength(item, explicit));
     // Each item costs an 8-byte item header (PS3.5 §7.5.1, explicit length items).
     const length = itemLengths.reduce((a, b) => a + 8 + b, 0);
     return { tag, vr, length, items, itemLengths };
@@ -94,8 +147,8 @@ function prepare(el: DataElement): Prepared {
   return { tag, vr, length: textBytes + (textBytes & 1), text, textBytes };
 }
 
-function sortAndPrepare(elements: readonly DataElement[]): Prepared[] {
-  const prepared = elements.map(prepare);
+function sortAndPrepare(elements: readonly DataElement[], explicit = true): Prepared[] {
+  const prepared = elements.map((e) => prepare(e, explicit));
   // PS3.5 §7.1: data elements appear in increasing tag order; tags are compared as unsigned 32-bit.
   prepared.sort((a, b) => (a.tag >>> 0) - (b.tag >>> 0));
   for (let i = 1; i < prepared.length; i++) {
@@ -115,55 +168,91 @@ function datasetLength(elements: readonly Prepared[], explicit: boolean): number
   return n;
 }
 
-function writeElements(buf: Buffer, pos: number, elements: readonly Prepared[], explicit: boolean): number {
+function writeElements(buf: Buffer, pos: number, elements: readonly Prepared[], enc: Encoding): number {
+  const u16 = (v: number, at: number) => (enc.little ? buf.writeUInt16LE(v, at) : buf.writeUInt16BE(v, at));
+  const u32 = (v: number, at: number) => (enc.little ? buf.writeUInt32LE(v, at) : buf.writeUInt32BE(v, at));
   for (const e of elements) {
-    buf.writeUInt16LE(e.tag >>> 16, pos);
-    buf.writeUInt16LE(e.tag & 0xffff, pos + 2);
+    u16(e.tag >>> 16, pos);
+    u16(e.tag & 0xffff, pos + 2);
     pos += 4;
-    if (explicit) {
+    // PS3.5 §7.1.2: Pixel Data without a defined length says so with 0xFFFFFFFF (§A.4).
+    const length = e.frames ? UNDEFINED_LENGTH : e.length;
+    if (enc.explicit) {
       buf.write(e.vr, pos, 'latin1');
       if (LONG_LENGTH_VRS.has(e.vr)) {
-        buf.writeUInt16LE(0, pos + 2);
-        buf.writeUInt32LE(e.length, pos + 4);
+        u16(0, pos + 2);
+        u32(length, pos + 4);
         pos += 8;
       } else {
         if (e.length > 0xffff) throw new RangeError(`tag ${hex(e.tag)} ${e.vr}: value longer than 65535 bytes`);
-        buf.writeUInt16LE(e.length, pos + 2);
+        u16(e.length, pos + 2);
         pos += 4;
       }
     } else {
-      buf.writeUInt32LE(e.length, pos);
+      u32(length, pos);
       pos += 4;
     }
-    pos = writeValue(buf, pos, e, explicit);
+    pos = writeValue(buf, pos, e, enc);
   }
   return pos;
 }
 
-function writeValue(buf: Buffer, pos: number, e: Prepared, explicit: boolean): number {
+/** An item or delimiter header (PS3.5 §7.5): tag and length in the data set's byte order. */
+function itemHeader(buf: Buffer, pos: number, tag: number, length: number, little: boolean): number {
+  if (little) {
+    buf.writeUInt16LE(tag >>> 16, pos);
+    buf.writeUInt16LE(tag & 0xffff, pos + 2);
+    buf.writeUInt32LE(length, pos + 4);
+  } else {
+    buf.writeUInt16BE(tag >>> 16, pos);
+    buf.writeUInt16BE(tag & 0xffff, pos + 2);
+    buf.writeUInt32BE(length, pos + 4);
+  }
+  return pos + 8;
+}
+
+function writeValue(buf: Buffer, pos: number, e: Prepared, enc: Encoding): number {
   const end = pos + e.length;
+  const little = enc.little;
+  if (e.frames) {
+    // Basic Offset Table: offset of each frame's first item, from the first item after the table.
+    pos = itemHeader(buf, pos, ITEM, 4 * e.frames.length, true);
+    let offset = 0;
+    for (const f of e.frames) {
+      buf.writeUInt32LE(offset, pos);
+      pos += 4;
+      offset += 8 + f.length + (f.length & 1);
+    }
+    for (const f of e.frames) {
+      pos = itemHeader(buf, pos, ITEM, f.length + (f.length & 1), true);
+      buf.set(f, pos);
+      pos += f.length;
+      if (f.length & 1) buf[pos++] = 0;
+    }
+    itemHeader(buf, pos, SEQUENCE_DELIMITATION, 0, true);
+    return end;
+  }
   if (e.items) {
     e.items.forEach((item, i) => {
-      buf.writeUInt16LE(ITEM >>> 16, pos);
-      buf.writeUInt16LE(ITEM & 0xffff, pos + 2);
-      buf.writeUInt32LE(e.itemLengths![i]!, pos + 4);
-      pos = writeElements(buf, pos + 8, item, explicit);
+      pos = itemHeader(buf, pos, ITEM, e.itemLengths![i]!, little);
+      pos = writeElements(buf, pos, item, enc);
     });
     return end;
   }
   if (e.nums) {
     for (const v of e.nums) {
       switch (e.vr) {
-        case 'US': buf.writeUInt16LE(v, pos); pos += 2; break;
-        case 'SS': buf.writeInt16LE(v, pos); pos += 2; break;
-        case 'UL': buf.writeUInt32LE(v, pos); pos += 4; break;
-        case 'SL': buf.writeInt32LE(v, pos); pos += 4; break;
-        case 'FL': buf.writeFloatLE(v, pos); pos += 4; break;
-        case 'FD': buf.writeDoubleLE(v, pos); pos += 8; break;
-        case 'SV': buf.writeBigInt64LE(BigInt(v), pos); pos += 8; break;
-        case 'UV': buf.writeBigUInt64LE(BigInt(v), pos); pos += 8; break;
+        case 'US': little ? buf.writeUInt16LE(v, pos) : buf.writeUInt16BE(v, pos); pos += 2; break;
+        case 'SS': little ? buf.writeInt16LE(v, pos) : buf.writeInt16BE(v, pos); pos += 2; break;
+        case 'UL': little ? buf.writeUInt32LE(v, pos) : buf.writeUInt32BE(v, pos); pos += 4; break;
+        case 'SL': little ? buf.writeInt32LE(v, pos) : buf.writeInt32BE(v, pos); pos += 4; break;
+        case 'FL': little ? buf.writeFloatLE(v, pos) : buf.writeFloatBE(v, pos); pos += 4; break;
+        case 'FD': little ? buf.writeDoubleLE(v, pos) : buf.writeDoubleBE(v, pos); pos += 8; break;
+        case 'SV': little ? buf.writeBigInt64LE(BigInt(v), pos) : buf.writeBigInt64BE(BigInt(v), pos); pos += 8; break;
+        case 'UV': little ? buf.writeBigUInt64LE(BigInt(v), pos) : buf.writeBigUInt64BE(BigInt(v), pos); pos += 8; break;
         case 'AT': // PS3.5 §6.2: an ordered pair of 16-bit unsigned integers, group first
-          buf.writeUInt16LE(v >>> 16, pos); buf.writeUInt16LE(v & 0xffff, pos + 2); pos += 4; break;
+          if (little) { buf.writeUInt16LE(v >>> 16, pos); buf.writeUInt16LE(v & 0xffff, pos + 2); } else { buf.writeUInt16BE(v >>> 16, pos); buf.writeUInt16BE(v & 0xffff, pos + 2); }
+          pos += 4; break;
         default: throw new Error(`unreachable VR ${e.vr}`);
       }
     }
@@ -171,6 +260,12 @@ function writeValue(buf: Buffer, pos: number, e: Prepared, explicit: boolean): n
   }
   if (e.bytes) {
     buf.set(e.bytes, pos);
+    const swap = SWAP_SIZE[e.vr];
+    // The caller's bytes are little endian; big endian swaps each word of OW / OF / OL / OD / OV.
+    if (!little && swap) {
+      const view = buf.subarray(pos, pos + e.bytes.length);
+      if (swap === 2) view.swap16(); else if (swap === 4) view.swap32(); else view.swap64();
+    }
     if (e.bytes.length & 1) buf[pos + e.bytes.length] = 0;
     return end;
   }
@@ -180,18 +275,27 @@ function writeValue(buf: Buffer, pos: number, e: Prepared, explicit: boolean): n
 }
 
 /** Encodes a bare data set (no preamble, no File Meta), e.g. for a test or an in-memory compare. */
-export function encodeDataset(elements: readonly DataElement[], ts: TransferSyntax = 'explicit-le'): Buffer {
-  const explicit = ts === 'explicit-le';
-  const prepared = sortAndPrepare(elements);
-  const buf = Buffer.allocUnsafe(datasetLength(prepared, explicit));
-  writeElements(buf, 0, prepared, explicit);
+export function encodeDataset(elements: readonly DataElement[], ts: AnyTransferSyntax = 'explicit-le'): Buffer {
+  // Deflate compresses the whole Explicit VR LE encoding (PS3.5 §A.5); the caller deflates a data set.
+  const enc = encodingOf(ts === 'deflated-le' ? 'explicit-le' : ts);
+  const prepared = sortAndPrepare(elements, enc.explicit);
+  checkEncapsulation(prepared, ts);
+  const buf = Buffer.allocUnsafe(datasetLength(prepared, enc.explicit));
+  writeElements(buf, 0, prepared, enc);
   return buf;
+}
+
+/** Encapsulated frames exactly when the syntax is an encapsulated one (PS3.5 §8.2). */
+function checkEncapsulation(prepared: readonly Prepared[], ts: AnyTransferSyntax): void {
+  const pixel = prepared.find((e) => e.tag === 0x7fe00010);
+  if (pixel?.frames && !isEncapsulatedSyntax(ts)) throw new Error(`${ts} cannot carry encapsulated Pixel Data`);
+  if (pixel && !pixel.frames && isEncapsulatedSyntax(ts)) throw new Error(`${ts} needs encapsulated Pixel Data`);
 }
 
 export interface Part10Meta {
   sopClassUID: string;
   sopInstanceUID: string;
-  transferSyntax?: TransferSyntax;
+  transferSyntax?: AnyTransferSyntax;
 }
 
 /**
@@ -202,7 +306,6 @@ export interface Part10Meta {
  */
 export function writePart10(elements: readonly DataElement[], meta: Part10Meta): Buffer {
   const ts = meta.transferSyntax ?? 'explicit-le';
-  const explicit = ts === 'explicit-le';
   for (const e of elements) {
     if (e.tag >>> 16 === 0x0002) throw new Error(`group 0002 element ${hex(e.tag)} does not belong in the data set`);
   }
@@ -216,16 +319,34 @@ export function writePart10(elements: readonly DataElement[], meta: Part10Meta):
   ]);
   const metaLength = datasetLength(metaBody, true);
   const groupLength = prepare({ tag: 0x00020000, vr: 'UL', value: metaLength });
-  const dataset = sortAndPrepare(elements);
-  const total = 132 + 12 + metaLength + datasetLength(dataset, explicit);
+  // Deflated: the data set after the meta group is one raw deflate stream (RFC 1951, PS3.5 §A.5),
+  // padded to even length.
+  let deflated: Buffer | undefined;
+  let dataset: Prepared[] = [];
+  if (ts === 'deflated-le') {
+    deflated = deflateRawSync(encodeDataset(elements, 'explicit-le'));
+  } else {
+    dataset = sortAndPrepare(elements, encodingOf(ts).explicit);
+    checkEncapsulation(dataset, ts);
+  }
+  const enc = encodingOf(ts);
+  const bodyLength = deflated ? deflated.length + (deflated.length & 1) : datasetLength(dataset, enc.explicit);
+  const total = 132 + 12 + metaLength + bodyLength;
 
   // allocUnsafe is safe here: every byte is written below (preamble zeroed explicitly).
   const buf = Buffer.allocUnsafe(total);
   buf.fill(0, 0, 128);
   buf.write('DICM', 128, 'latin1');
-  let pos = writeElements(buf, 132, [groupLength], true);
-  pos = writeElements(buf, pos, metaBody, true);
-  pos = writeElements(buf, pos, dataset, explicit);
+  const metaEnc: Encoding = { explicit: true, little: true }; // PS3.10 §7.1: always Explicit VR LE
+  let pos = writeElements(buf, 132, [groupLength], metaEnc);
+  pos = writeElements(buf, pos, metaBody, metaEnc);
+  if (deflated) {
+    buf.set(deflated, pos);
+    pos += deflated.length;
+    if (deflated.length & 1) buf[pos++] = 0;
+  } else {
+    pos = writeElements(buf, pos, dataset, enc);
+  }
   if (pos !== total) throw new Error(`internal: wrote ${pos} of ${total} bytes`);
   return buf;
 }
