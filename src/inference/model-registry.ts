@@ -82,7 +82,7 @@ export class ModelRegistry {
   async generations(modelId: string): Promise<GenerationInfo[]> {
     const rows = await this.db.dataSource.getRepository(ModelGeneration).find({ where: { modelId }, order: { generation: 'ASC' } });
     const activeId = await this.activeGenerationId(modelId);
-    return rows.map((g) => ({ modelId, generation: g.generation, sha256: g.sha256, parentSha256: g.parentSha256, origin: g.origin, createdAt: g.createdAt, active: g.id === activeId }));
+    return rows.map((g) => ({ modelId, generation: g.generation, sha256: g.sha256, parentSha256: g.parentSha256, origin: g.origin, createdAt: g.createdAt, active: String(g.id) === activeId }));
   }
 
   /** The active generation's package (validated again when first loaded from the blob store). */
@@ -110,8 +110,9 @@ export class ModelRegistry {
   /** Re-activates the generation that was active before the current one. */
   async rollback(modelId: string, actor: string, reason?: string): Promise<GenerationInfo> {
     const history = await this.db.dataSource.getRepository(ModelActivation).find({ where: { modelId }, order: { id: 'DESC' } });
-    const current = history[0]?.generationId;
-    const previous = history.find((h) => h.generationId !== current)?.generationId;
+    // bigint ids: strings from pg, numbers from PGlite; compare them as strings.
+    const current = history[0] ? String(history[0].generationId) : undefined;
+    const previous = history.find((h) => String(h.generationId) !== current)?.generationId;
     if (!current || !previous) throw new ModelRegistryError(`model ${modelId} has no earlier active generation to roll back to`, 'no-history');
     await this.db.dataSource.getRepository(ModelActivation).save({ modelId, generationId: previous, action: 'rollback', actor, reason: reason ?? null });
     return (await this.generations(modelId)).find((g) => g.active)!;
