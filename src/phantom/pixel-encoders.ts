@@ -174,6 +174,7 @@ export async function encodeFrames(ts: EncapsulatedSyntax, frames: readonly (Uin
     case 'jpeg-baseline':
       if (f.bitsStored !== 8) throw new RangeError('JPEG Baseline needs 8-bit samples (PS3.5 §8.2.1)');
       await loadCodec('jpeg');
-      return frames.map((fr) => runWasm(new (codec('jpeg').JPEGEncoder)(), fr, f));
+      // libjpeg-turbo's encoder defaults to progressive (SOF2); .50 is baseline sequential (SOF0).
+      return frames.map((fr) => runWasm(new (codec('jpeg').JPEGEncoder)(), fr, f, (e) => (e as { setProgressive?: (on: boolean) => void }).setProgressive?.(false)));
   }
 }
