@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Database } from '../db/data-source.js';
 import { BlobStore } from './blob-store.js';
+import { BlobWriterPool } from './blob-writer-pool.js';
 
 export interface DiskState {
   freeBytes: number;
@@ -15,14 +17,28 @@ export interface ArchiveOptions {
   fsync: boolean;
   minFreeBytes: number;
   minFreePercent: number;
+  /** Worker threads writing blobs (0: the main thread's async I/O). */
+  writerThreads: number;
+  /** Objects written in parallel per request (sizes the writer pool's memory). */
+  writeConcurrency: number;
 }
 
 /** The archive: the blob store plus the index in the database. */
 export class Archive {
   readonly blobs: BlobStore;
 
+  private readonly writers: BlobWriterPool | undefined;
+
   constructor(readonly db: Database, readonly log: Logger, private readonly opts: ArchiveOptions) {
-    this.blobs = new BlobStore(opts.dir, opts.fsync);
+    const root = path.resolve(opts.dir);
+    // One slot per object in flight (plus one); objects up to 1 MiB (single-frame images) go
+    // through the pool, larger ones through the main thread's async I/O.
+    this.writers = opts.writerThreads > 0 ? new BlobWriterPool(opts.writerThreads, opts.writeConcurrency + 1, 1024 * 1024, { root, tmpDir: path.join(root, '.tmp'), fsync: opts.fsync }) : undefined;
+    this.blobs = new BlobStore(root, opts.fsync, this.writers);
+  }
+
+  async close(): Promise<void> {
+    await this.writers?.close();
   }
 
   /** Prepares directories and repairs what a crash may have left (temp files, unindexed blobs). */

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { BlobWriterPool, Staged } from './blob-writer-pool.js';
 
 /** Result of writing one blob. */
 export interface BlobWrite {
@@ -29,7 +30,7 @@ export class BlobStore {
   private readonly journalDir: string;
   private readonly dirs = new Set<string>();
 
-  constructor(root: string, private readonly fsync = true) {
+  constructor(root: string, private readonly fsync = true, private readonly pool?: BlobWriterPool) {
     this.root = path.resolve(root);
     this.tmpDir = path.join(this.root, '.tmp');
     this.journalDir = path.join(this.root, '.journal');
@@ -82,7 +83,23 @@ export class BlobStore {
     await fs.rm(tempPath, { force: true });
   }
 
-  /** Writes a whole buffer (small objects: SEGs, models; instances that fit in memory). */
+  /**
+   * The ingest path: puts an object's bytes where a blob writer can take them (a shared-memory
+   * slot of the writer pool, or a buffer of its own) so that header checks can read them first;
+   * then `commit` writes the blob, or `release` drops it.
+   */
+  async stage(chunks: Buffer[], size: number): Promise<Staged> {
+    if (this.pool && size <= this.pool.slotBytes) return this.pool.stage(chunks, size);
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+    return { bytes, release: () => undefined, commit: (journal) => this.put(bytes, journal ? this.journalFor(journal) : undefined) };
+  }
+
+  /** The journal object for a journal file (stage() callers pass the file path). */
+  private journalFor(file: string): BlobJournal {
+    return new BlobJournal(file, false);
+  }
+
+  /** Writes a whole buffer (small objects: SEGs, models). */
   async put(bytes: Buffer | Buffer[], journal?: BlobJournal, knownKey?: string): Promise<BlobWrite> {
     const chunks = Array.isArray(bytes) ? bytes : [bytes];
     let key = knownKey;
@@ -190,7 +207,8 @@ export class BlobStore {
 /** Keys renamed into place by one writer and not yet known to be indexed. */
 export class BlobJournal {
   private handle: Promise<fs.FileHandle> | undefined;
-  constructor(readonly file: string) {}
+  /** `owner` journals remove their file on close; views made for one write do not. */
+  constructor(readonly file: string, private readonly owner = true) {}
 
   async add(key: string): Promise<void> {
     this.handle ??= fs.open(this.file, 'a');
@@ -204,7 +222,7 @@ export class BlobJournal {
       await (await this.handle).close();
       this.handle = undefined;
     }
-    await fs.rm(this.file, { force: true });
+    if (this.owner) await fs.rm(this.file, { force: true });
   }
 }
 

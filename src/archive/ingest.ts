@@ -2,6 +2,7 @@ import { NEED_MORE, scanPart10, type ScannedHeader } from '../dicom/header-scan.
 import { FailureReason } from '../dicom/status.js';
 import type { Archive } from './archive.js';
 import type { BlobJournal } from './blob-store.js';
+import type { Staged } from './blob-writer-pool.js';
 import { indexBatch, type PendingInstance } from './index-writer.js';
 import { INDEX_TAGS, InstanceRejected, rejectionOf, toInstanceRecord, type InstanceRecord } from './instance-record.js';
 import { receivePart, type ReceivedPart } from './part-receiver.js';
@@ -52,6 +53,9 @@ export class IngestSession {
       this.fail(i, err);
       return;
     }
+    // Small objects are staged (copied once into a writer slot) and checked from there.
+    const staged = part.chunks ? await this.archive.blobs.stage(part.chunks, part.size) : undefined;
+    if (staged) part.head = staged.bytes;
     try {
       record = toInstanceRecord(scan(part));
       checkComplete(record, part);
@@ -59,11 +63,12 @@ export class IngestSession {
         throw new InstanceRejected(`StudyInstanceUID ${record.studyInstanceUid} does not match the study ${this.opts.expectedStudyUid} of the request URL`, FailureReason.dataSetMismatch, record.sopClassUid, record.sopInstanceUid);
       }
     } catch (err) {
+      staged?.release();
       if (part.tempPath) await this.archive.blobs.discardTemp(part.tempPath);
       this.fail(i, err);
       return;
     }
-    const task = this.commit(i, part, record).catch((err) => this.fail(i, err, record));
+    const task = this.commit(i, part, record, staged).catch((err) => this.fail(i, err, record));
     this.inflight.add(task);
     void task.finally(() => this.inflight.delete(task));
     while (this.inflight.size >= this.opts.concurrency) await Promise.race(this.inflight);
@@ -87,10 +92,8 @@ export class IngestSession {
     return this.finish();
   }
 
-  private async commit(i: number, part: ReceivedPart, record: InstanceRecord): Promise<void> {
-    const write = part.chunks
-      ? await this.archive.blobs.put(part.chunks, this.journal, part.sha256)
-      : await this.archive.blobs.commitTemp(part.tempPath!, part.sha256, part.size, this.journal);
+  private async commit(i: number, part: ReceivedPart, record: InstanceRecord, staged: Staged | undefined): Promise<void> {
+    const write = staged ? await staged.commit(this.journal.file) : await this.archive.blobs.commitTemp(part.tempPath!, part.sha256!, part.size, this.journal);
     this.batch.push({ i, pending: { record, sha256: write.key, size: part.size }, created: write.created });
     if (this.batch.length >= (this.opts.batchSize ?? 200)) await this.enqueueFlush();
   }
@@ -136,12 +139,6 @@ export class IngestSession {
 }
 
 function scan(part: ReceivedPart): ScannedHeader {
-  // Try the first chunk alone (the header is usually a few KiB), then the whole head.
-  const first = part.chunks?.[0];
-  if (first && first.length < part.head.length) {
-    const quick = scanPart10(first, false, INDEX_TAGS);
-    if (quick !== NEED_MORE) return quick;
-  }
   const h = scanPart10(part.head, part.whole && part.head.length === part.size, INDEX_TAGS);
   if (h === NEED_MORE) throw new InstanceRejected(`the data set header is larger than ${HEAD_LIMIT} bytes before Pixel Data`, FailureReason.outOfResources);
   return h;

@@ -6,9 +6,10 @@ import { InstanceRejected } from './instance-record.js';
 
 /** One received object: either in memory (as its chunks) or spilled to a blob-store temp file. */
 export interface ReceivedPart {
-  sha256: string;
+  /** SHA-256 of the bytes; computed here only for spilled objects (the blob writer hashes the rest). */
+  sha256?: string;
   size: number;
-  /** The object's chunks when it fit in memory (written with one vectored write, no copy). */
+  /** The object's chunks when it fit in memory (views of the multipart reader's input). */
   chunks?: Buffer[];
   /** At least the first `headBytes` of the object, contiguous, for the header scan. */
   head: Buffer;
@@ -27,14 +28,14 @@ export interface ReceiveOptions {
 }
 
 /**
- * Reads one multipart body while hashing it, never holding more than `memoryLimit` bytes of it;
- * larger objects stream into a temp file. The chunks are kept as they come (the multipart reader
- * hands out views of socket buffers that are never reused), so a small object is not copied.
+ * Reads one multipart body, never holding more than `memoryLimit` bytes of it; larger objects
+ * stream into a temp file of the blob store while being hashed. A small object's chunks are kept
+ * as they come; the blob store stages them (one copy) for a writer thread.
  * Objects over `maxBytes` are refused (Out of Resources); the rest of their body is left for the
  * multipart reader to drain.
  */
 export async function receivePart(body: AsyncIterable<Buffer>, store: BlobStore, opts: ReceiveOptions): Promise<ReceivedPart> {
-  const hash = createHash('sha256');
+  let hash: ReturnType<typeof createHash> | undefined;
   let chunks: Buffer[] = [];
   let size = 0;
   let file: { path: string; handle: FileHandle } | undefined;
@@ -46,27 +47,28 @@ export async function receivePart(body: AsyncIterable<Buffer>, store: BlobStore,
       if (size > opts.maxBytes) {
         throw new InstanceRejected(`the object exceeds the configured maximum instance size of ${opts.maxBytes} bytes`, FailureReason.outOfResources);
       }
-      hash.update(chunk);
       if (!file) {
         chunks.push(chunk);
         if (size > opts.memoryLimit) {
+          hash = createHash('sha256');
+          for (const c of chunks) hash.update(c);
           file = await store.openTemp();
           head = contiguous(chunks, opts.headBytes);
           await writeAll(file.handle, chunks);
           chunks = [chunks[chunks.length - 1]!];
         }
       } else {
+        hash!.update(chunk);
         await writeAll(file.handle, [chunk]);
         chunks = [chunk];
       }
     }
     const tail = lastBytes(chunks, 8);
-    if (!file) {
-      return { sha256: hash.digest('hex'), size, chunks, head: contiguous(chunks, opts.headBytes), whole: true, tail };
-    }
+    // `head` is set by the caller once the chunks are staged contiguously (no copy here).
+    if (!file) return { size, chunks, head: chunks[0] ?? Buffer.alloc(0), whole: true, tail };
     if (store.shouldFsync) await file.handle.datasync();
     await file.handle.close();
-    return { sha256: hash.digest('hex'), size, head: head!, whole: false, tempPath: file.path, tail };
+    return { sha256: hash!.digest('hex'), size, head: head!, whole: false, tempPath: file.path, tail };
   } catch (err) {
     if (file) {
       await file.handle.close().catch(() => undefined);

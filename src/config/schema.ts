@@ -40,6 +40,7 @@ export const configSchema = z
         maxRequestBytes: bytes.min(1).default(4 * 1024 ** 3),
         maxInstanceBytes: bytes.min(1).default(2 * 1024 ** 3),
         writeConcurrency: z.number().int().min(1).max(64).default(8),
+        writerThreads: z.number().int().min(0).max(16).default(3),
       })
       .strict()
       .prefault({}),

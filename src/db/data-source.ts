@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { DataSource, type EntityManager } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
@@ -29,7 +30,8 @@ export interface Database {
 /**
  * PGlite's own start parameters plus a small shared_buffers: the default 128 MB would sit in the
  * WebAssembly heap for good, and the node's index workload (short batched transactions) does not
- * need it (measured: ≈ 290 → 180 MB RSS after open).
+ * need it (measured: ≈ 290 → 180 MB RSS after open). A new database is created in a worker
+ * thread whose heap goes away with it.
  */
 const PGLITE_START_PARAMS = [...(PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams, '-c', 'shared_buffers=16MB'];
 
@@ -39,14 +41,16 @@ async function openPGlite(dir: string): Promise<PGlite> {
   const fresh = !existsSync(path.join(dir, 'PG_VERSION'));
   mkdirSync(dir, { recursive: true });
   lockDirectory(dir);
-  let db = await PGlite.create(dir, { startParams: PGLITE_START_PARAMS });
-  if (fresh) {
-    // initdb grows the WebAssembly heap to ≈ 700 MB and a heap never shrinks: reopen instead of
-    // keeping that memory for the life of the process.
-    await db.close();
-    db = await PGlite.create(dir, { startParams: PGLITE_START_PARAMS });
-  }
-  return db;
+  if (fresh) await initdbInWorker(dir);
+  return PGlite.create(dir, { startParams: PGLITE_START_PARAMS });
+}
+
+function initdbInWorker(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./pglite-initdb-worker.js', import.meta.url), { workerData: { dir, startParams: PGLITE_START_PARAMS } });
+    worker.once('error', reject);
+    worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`creating the embedded database in ${dir} failed (worker exit ${code})`))));
+  });
 }
 
 export class DatabaseInUseError extends Error {}

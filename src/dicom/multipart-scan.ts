@@ -128,12 +128,18 @@ export class Segment {
   /** Kept so that the consumer and the reader moving on to the next part see the same error. */
   private failure: unknown;
 
+  /** Content bytes still expected when the part declared its Content-Length. */
+  private remaining: number | undefined;
+
   constructor(
     private readonly src: Source,
     private readonly delimiter: Buffer,
     private readonly atEof: () => MultipartError,
     private lead: number,
-  ) {}
+    contentLength?: number,
+  ) {
+    this.remaining = contentLength;
+  }
 
   /** The next slice of content, or null once the delimiter has been reached. */
   async read(): Promise<Buffer | null> {
@@ -157,6 +163,7 @@ export class Segment {
   }
 
   private async readContent(): Promise<Buffer | null> {
+    if (this.remaining !== undefined) return this.readCounted();
     const { src, delimiter } = this;
     for (;;) {
       const idx = src.buf.indexOf(delimiter);
@@ -176,6 +183,40 @@ export class Segment {
       // No whole delimiter: all is content except a tail that may be the start of one.
       const content = this.take(src.buf.length - partialMatch(src.buf, delimiter));
       if (content.length > 0) return content;
+      if (!(await src.pull())) throw this.atEof();
+    }
+  }
+
+  /**
+   * A part that declared its Content-Length: hand out exactly that many bytes without searching
+   * them (a large part is then never scanned), and require the delimiter right after. The boundary
+   * stays authoritative (RFC 2046 §5.1.1): a length that does not end at a delimiter is an error,
+   * not something to guess around.
+   */
+  private async readCounted(): Promise<Buffer | null> {
+    const { src, delimiter } = this;
+    for (;;) {
+      const available = src.buf.length - this.lead;
+      if (this.remaining! > 0) {
+        if (available > 0) {
+          const n = Math.min(available, this.remaining!);
+          this.remaining! -= n;
+          return this.take(this.lead + n);
+        }
+      } else if (src.buf.length >= this.lead + delimiter.length) {
+        // The delimiter follows the content; for an empty body written without the separating
+        // CRLF ("headers CRLF CRLF --boundary") the header block's CRLF doubles as its CRLF.
+        for (const at of this.lead > 0 ? [this.lead, 0] : [0]) {
+          if (src.buf.compare(delimiter, 0, delimiter.length, at, at + delimiter.length) !== 0) continue;
+          const line = await this.delimiterLine(at + delimiter.length);
+          if (!line) continue;
+          src.consume(line.next);
+          this.lead = 0;
+          this.end = line.end;
+          return null;
+        }
+        throw new MultipartError('malformed-header', "a part's Content-Length does not end at a boundary delimiter");
+      }
       if (!(await src.pull())) throw this.atEof();
     }
   }

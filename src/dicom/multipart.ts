@@ -8,8 +8,8 @@
  *
  * Neither a body nor a part is ever held whole: input is pulled only as the consumer pulls part
  * bytes, so a slow consumer slows the reading of the socket (backpressure) and memory stays near
- * one input chunk. Content-Length headers in parts are not used for framing: the delimiter is
- * authoritative (RFC 2046 §5.1.1); the header is passed on like any other.
+ * one input chunk. A part's Content-Length, when present, spares searching its body for the
+ * delimiter, which must then follow exactly (RFC 2046 §5.1.1 keeps the delimiter authoritative).
  */
 import { MultipartError, Segment, Source } from './multipart-scan.js';
 
@@ -70,7 +70,10 @@ export async function* readMultipart(
     while (end === 'part') {
       const headers = await readHeaders(src, maxHeaderBytes);
       // readHeaders leaves the CRLF of the blank line: it may begin the delimiter of an empty part.
-      const body = new Segment(src, delimiter, truncated, 2);
+      // A declared Content-Length lets the body be handed out without searching it.
+      const declared = headers['content-length'];
+      const length = declared !== undefined && /^\d{1,15}$/.test(declared) ? Number(declared) : undefined;
+      const body = new Segment(src, delimiter, truncated, 2, length);
       yield new Part(headers, body);
       await body.skip();
       end = body.end;
