@@ -98,10 +98,22 @@ test.serial('an object over the instance size limit fails with A700; alone it an
 });
 
 test.serial('a request over the request size limit answers 413 (Content-Length known up front)', async (t) => {
-  const boundary = boundaryFor();
-  const res = await fetch(`${node.url}/dicomweb/studies`, { method: 'POST', headers: { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` }, body: Buffer.alloc(60_000_000) });
-  t.is(res.status, 413);
-  t.is(((await res.json()) as { error: string }).error, 'payload_too_large');
+  // Only the headers are sent: the node must answer from Content-Length alone, before any body.
+  const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(`${node.url}/dicomweb/studies`, { method: 'POST', headers: { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundaryFor()}`, 'Content-Length': 60_000_000 } });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body });
+        req.destroy();
+      });
+    });
+    req.flushHeaders();
+  });
+  t.is(answer.status, 413);
+  t.is((JSON.parse(answer.body) as { error: string }).error, 'payload_too_large');
 });
 
 test.serial('wrong media types: 415', async (t) => {
