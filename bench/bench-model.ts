@@ -17,7 +17,7 @@ export function benchModel(): ModelPackage {
     name: 'Benchmark U-Net',
     generation: 0,
     parentHash: null,
-    input: { kind: '2d-slices', size: [256, 256], pixelSpacing: [1, 1], normalization: { method: 'zscore', scope: 'volume' }, batchSize: 8 },
+    input: { kind: '2d-slices', size: [256, 256], pixelSpacing: [1, 1], normalization: { method: 'zscore', scope: 'volume' }, batchSize: 4 },
     labels: muscles.map((l) => ({ value: l.value, name: l.name, category: l.category, type: l.type, color: l.color })),
     training: { origin: 'built-in' },
   });

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     await runner.close();
   }
   console.log(`\n(a) Inference pipeline vs bare InferenceSession.run on the same prepared tensors, median of ${ROUNDS}`);
-  console.log('U-Net 4 levels, base 16, 256×256 input, batch 8, onnxruntime-node 1.30 CPU, 2 threads');
+  console.log('U-Net 4 levels, base 16, 256×256 input, batch 4, onnxruntime-node 1.30 CPU, 2 threads');
   console.log('| series | bare ORT | pipeline | ratio (target ≤ 1.15) |');
   console.log('|---|---|---|---|');
   for (const r of rows) console.log(r);

@@ -95,7 +95,6 @@ export function labelsToSource(
 ): void {
   const h = rows.lo.length;
   const wdt = cols.lo.length;
-  const cand = new Int32Array(4);
   for (let r = 0; r < h; r++) {
     const o = outOffset + r * wdt;
     if (!rows.inside[r]) {
@@ -125,26 +124,39 @@ export function labelsToSource(
         out[o + c] = a;
         continue;
       }
-      let n = 0;
-      for (const l of [a, b, d, e]) {
-        let seen = false;
-        for (let i = 0; i < n; i++) if (cand[i] === l) seen = true;
-        if (!seen) cand[n++] = l;
-      }
-      let best = -1;
-      let bestValue = -Infinity;
+      // Arg-max of the interpolated logits among the (up to four) labels around this pixel,
+      // written out without allocation: this runs for every boundary pixel of every slice.
       const w00 = (1 - wx) * (1 - wy);
       const w01 = wx * (1 - wy);
       const w10 = (1 - wx) * wy;
       const w11 = wx * wy;
-      for (let i = 0; i < n; i++) {
-        const l = cand[i]!;
-        const base = logitsOffset + l * plane;
-        const v = w00 * logits[base + y0 + x0]! + w01 * logits[base + y0 + x1]! + w10 * logits[base + y1 + x0]! + w11 * logits[base + y1 + x1]!;
-        if (v > bestValue || (v === bestValue && l < best)) {
+      const p00 = y0 + x0;
+      const p01 = y0 + x1;
+      const p10 = y1 + x0;
+      const p11 = y1 + x1;
+      let best = a;
+      let base = logitsOffset + a * plane;
+      let bestValue = w00 * logits[base + p00]! + w01 * logits[base + p01]! + w10 * logits[base + p10]! + w11 * logits[base + p11]!;
+      if (b !== a) {
+        base = logitsOffset + b * plane;
+        const v = w00 * logits[base + p00]! + w01 * logits[base + p01]! + w10 * logits[base + p10]! + w11 * logits[base + p11]!;
+        if (v > bestValue || (v === bestValue && b < best)) {
           bestValue = v;
-          best = l;
+          best = b;
         }
+      }
+      if (d !== a && d !== b) {
+        base = logitsOffset + d * plane;
+        const v = w00 * logits[base + p00]! + w01 * logits[base + p01]! + w10 * logits[base + p10]! + w11 * logits[base + p11]!;
+        if (v > bestValue || (v === bestValue && d < best)) {
+          bestValue = v;
+          best = d;
+        }
+      }
+      if (e !== a && e !== b && e !== d) {
+        base = logitsOffset + e * plane;
+        const v = w00 * logits[base + p00]! + w01 * logits[base + p01]! + w10 * logits[base + p10]! + w11 * logits[base + p11]!;
+        if (v > bestValue || (v === bestValue && e < best)) best = e;
       }
       out[o + c] = best;
     }
