@@ -4,7 +4,7 @@
  * bulk data locator. Works on Buffers; no I/O.
  */
 import { inflateRawSync } from 'node:zlib';
-import { DicomParseError } from './header-scan.js';
+import { DicomParseError } from './parse-error.js';
 import { TS } from './uids.js';
 import { implicitVr } from './vr-dictionary.js';
 

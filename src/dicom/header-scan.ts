@@ -1,5 +1,9 @@
 import { inflateRawSync } from 'node:zlib';
+import { EXPLICIT_LE, readElementHeader as readHeader, skipUndefined as skip, syntaxOf } from './element-reader.js';
+import { DicomParseError } from './parse-error.js';
 import { TS } from './uids.js';
+
+export { DicomParseError };
 
 /**
  * A fast, allocation-light scan of a DICOM Part 10 file's top-level data set (PS3.10 §7,
@@ -7,13 +11,6 @@ import { TS } from './uids.js';
  * of the attributes the index needs and skipping everything else (sequences included) by length,
  * and stops at Pixel Data. It works on a prefix of the file, so ingest can parse while streaming.
  */
-
-export class DicomParseError extends Error {
-  constructor(message: string, readonly code: 'not-dicom' | 'truncated' | 'malformed') {
-    super(message);
-    this.name = 'DicomParseError';
-  }
-}
 
 export interface PixelDataLocation {
   /** Byte offset of the value (after the element header) in the file. */
@@ -37,7 +34,6 @@ export interface ScannedHeader {
 export const NEED_MORE = Symbol('need-more');
 
 const PIXEL_DATA = 0x7fe00010;
-const FOUR_BYTE_LENGTH_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 
 /** Tags whose values are binary unsigned shorts (PS3.6): the rest we keep are text VRs. */
 const US_TAGS = new Set([0x00280010, 0x00280011]);
@@ -142,54 +138,13 @@ export function scanPart10(buf: Buffer, final: boolean, wanted: ReadonlySet<numb
   throw new DicomParseError('file ends inside an element (truncated data set)', 'truncated');
 }
 
-interface ElementHeader {
-  tag: number;
-  vr: string;
-  length: number;
-  valueOffset: number;
-}
-
-function readElementHeader(buf: Buffer, pos: number, explicit: boolean, little: boolean): ElementHeader | null {
-  if (pos + 8 > buf.length) return null;
-  const group = little ? buf.readUInt16LE(pos) : buf.readUInt16BE(pos);
-  const element = little ? buf.readUInt16LE(pos + 2) : buf.readUInt16BE(pos + 2);
-  const tag = tagOf(group, element);
-  // Item and delimiter tags (FFFE,xxxx) never carry a VR (PS3.5 §7.5).
-  if (group === 0xfffe || !explicit) {
-    const raw = little ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
-    return { tag, vr: group === 0xfffe ? '' : 'UN', length: raw === 0xffffffff ? -1 : raw, valueOffset: pos + 8 };
-  }
-  const vr = buf.toString('latin1', pos + 4, pos + 6);
-  if (!/^[A-Z]{2}$/.test(vr)) throw new DicomParseError(`invalid VR at byte ${pos + 4}`, 'malformed');
-  if (FOUR_BYTE_LENGTH_VRS.has(vr)) {
-    if (pos + 12 > buf.length) return null;
-    const raw = little ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
-    return { tag, vr, length: raw === 0xffffffff ? -1 : raw, valueOffset: pos + 12 };
-  }
-  return { tag, vr, length: little ? buf.readUInt16LE(pos + 6) : buf.readUInt16BE(pos + 6), valueOffset: pos + 8 };
-}
-
-/**
- * Skips the content of an undefined-length SQ or item, nested to any depth, and returns the offset
- * after its delimiter, or -1 when the buffer ends first. Items inside are walked element by
- * element because a delimiter byte pattern may also occur inside values.
- */
-function skipUndefined(buf: Buffer, pos: number, explicit: boolean, little: boolean): number {
-  let p = pos;
-  while (true) {
-    const el = readElementHeader(buf, p, explicit, little);
-    if (el === null) return -1;
-    if (el.tag === 0xfffee0dd || el.tag === 0xfffee00d) return el.valueOffset; // sequence / item delimiter
-    if (el.tag === 0xfffee000 && el.length >= 0) {
-      p = el.valueOffset + el.length; // defined-length item: skip whole
-    } else if (el.length < 0) {
-      const end = skipUndefined(buf, el.valueOffset, explicit, little);
-      if (end < 0) return -1;
-      p = end;
-    } else p = el.valueOffset + el.length;
-    if (p > buf.length) return -1;
-  }
-}
+// Element headers and undefined-length skipping come from element-reader.ts (shared with the
+// DICOM JSON writer); these adapters keep this scanner's (explicit, little) flags.
+const EXPLICIT_BE = syntaxOf(TS.explicitBE);
+const IMPLICIT_LE = syntaxOf(TS.implicitLE);
+const syntax = (explicit: boolean, little: boolean) => (explicit ? (little ? EXPLICIT_LE : EXPLICIT_BE) : IMPLICIT_LE);
+const readElementHeader = (buf: Buffer, pos: number, explicit: boolean, little: boolean) => readHeader(buf, pos, buf.length, syntax(explicit, little));
+const skipUndefined = (buf: Buffer, pos: number, explicit: boolean, little: boolean): number => skip(buf, pos, buf.length, syntax(explicit, little));
 
 function trimText(s: string): string {
   // DICOM pads text to even length with a space, UIDs with NUL (PS3.5 §6.2).
