@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { endianness } from 'node:os';
 import { writePart10, type DataElement, type TransferSyntax } from './part10-writer.js';
+import { mulberry32 } from '../random.js';
 
 export const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
 
@@ -95,16 +96,6 @@ function noiseTables(): Uint16Array[] {
   return tables;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hashString(s: string): number {
   let h = 0x811c9dc5; // FNV-1a

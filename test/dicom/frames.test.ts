@@ -1,16 +1,8 @@
 import test from 'ava';
 import { frameBytes, frameMediaType, FrameLayoutError, groupFragments, nativeFrameRange, type Fragment } from '../../src/dicom/frames.js';
+import { mulberry32 } from '../../src/random.js';
 
-/** A seeded PRNG (mulberry32) so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const bit = (b: Uint8Array, i: number) => (b[i >> 3]! >> (i & 7)) & 1;
 

@@ -1,21 +1,13 @@
 // Shared helpers for the multipart tests (not a test file itself: ava runs *.test.ts only).
 import { multipartStream, readMultipart, type ReadMultipartOptions } from '../../src/dicom/multipart.js';
+import { mulberry32 } from '../../src/random.js';
 
 export interface ReadPart {
   headers: Record<string, string>;
   body: Buffer;
 }
 
-/** Small seeded PRNG (mulberry32), so a failing random case can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 /** Yield `data` in chunks whose sizes come from `size()` (each at least 1 byte). */
 export async function* chunks(data: Buffer, size: () => number): AsyncGenerator<Buffer> {

@@ -2,20 +2,12 @@ import test from 'ava';
 import { codecsFor } from '../../src/dicom/codecs.js';
 import { decodeFrame, decodeFrameInto, PixelDecodeError, UnsupportedTransferSyntaxError, type FramePixelInfo } from '../../src/dicom/pixel-decode.js';
 import { encodeJ2k, encodeJpegBaseline, encodeJpegLossless, encodeJpegLs, encodeRle } from './pixel-encoders.js';
+import { mulberry32 } from '../../src/random.js';
 
 const R = 37; // odd sizes catch row/stride mix-ups
 const C = 53;
 
-/** A seeded PRNG (mulberry32) so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 /** Smooth image plus noise in [lo, hi], with flat runs (RLE) and the extremes present. */
 function image(lo: number, hi: number, seed = 1): Int32Array {

@@ -5,19 +5,14 @@ import { PixelDecodeError, UnsupportedTransferSyntaxError } from '../../src/dico
 import { MR_IMAGE_STORAGE, newUid } from '../../src/dicom/synthetic-mr.js';
 import type { Vec3, Volume } from '../../src/dicom/volume.js';
 import { bigEndianDataset, encapsulatedPixelData, encodeJpegLossless, encodeJpegLs, encodeRle, part10 } from './pixel-encoders.js';
+import { mulberry32 } from '../../src/random.js';
 
 const ENHANCED_MR = '1.2.840.10008.5.1.4.1.1.4.1';
 const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 
 /** A seeded shuffle (mulberry32), so a failing order can be replayed. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));

@@ -1,16 +1,8 @@
 import test from 'ava';
 import { argmax, axisMap, centringOffset, labelsToSource, resampleSlice } from '../../src/inference/resample.js';
+import { mulberry32 } from '../../src/random.js';
 
-/** mulberry32: reproducible random logits. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 test('equal spacing maps pixel centres exactly: resampling there and back is the identity', (t) => {
   const R = 5;

@@ -9,6 +9,7 @@ import { newUid } from '../../src/dicom/synthetic-mr.js';
 import type { LabelVolume, Vec3, VolumeGeometry } from '../../src/dicom/volume.js';
 import type { SegmentDefinition } from '../../src/seg/segment.js';
 import type { WriteSegInput } from '../../src/seg/seg-writer.js';
+import { mulberry32 } from '../../src/random.js';
 
 export const MR = '1.2.840.10008.5.1.4.1.1.4';
 export const ENHANCED_MR = '1.2.840.10008.5.1.4.1.1.4.1';
@@ -53,17 +54,7 @@ export function makeGeometry(o: GeometryOptions): VolumeGeometry {
   };
 }
 
-/** mulberry32: a small deterministic PRNG so failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 /**
  * Labels 1..segments: one ellipsoid per label at random places plus scattered single voxels, with

@@ -1,6 +1,7 @@
 import { floatAttr } from './attributes.js';
 import { GraphBuilder, type DimSpec } from './builder.js';
 import type { OnnxModel } from './onnx-types.js';
+import { mulberry32 } from '../../random.js';
 
 /**
  * Models built in code for tests and demos (no binary files in the repository). Both use only the
@@ -77,16 +78,7 @@ export function thresholdLabel(x: number, thresholds: readonly number[]): number
   return thresholds.reduce((n, t) => n + (xf >= Math.fround(t) ? 1 : 0), 0);
 }
 
-/** mulberry32: a tiny seeded PRNG, so every build of a test model has identical weights. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /** Normal samples (Box–Muller) times `std`. */
 function normals(rand: () => number, count: number, std: number): Float32Array {
