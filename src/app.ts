@@ -13,6 +13,16 @@ import { healthRouter } from './http/health.js';
 import { Metrics } from './http/metrics.js';
 import { ModelRegistry } from './inference/model-registry.js';
 import { createLogger } from './log.js';
+import { ensureDemoModel } from './learning/ensure-demo.js';
+import { exportRouter } from './export/routes.js';
+import { releaseReviewed } from './export/deliveries.js';
+import { jobsRouter } from './jobs/routes.js';
+import { routingRouter } from './routing/routes.js';
+import { Routing } from './routing/routing-service.js';
+import { ReviewEvents } from './review/review-events.js';
+import { ReviewService } from './review/reviews.js';
+import { reviewRouter } from './review/routes.js';
+import { isPublicViewerPath, viewerRouter } from './viewer/routes.js';
 
 /** Everything one node is made of, built explicitly (DESIGN §1: no hidden globals). */
 export interface Node {
@@ -21,7 +31,11 @@ export interface Node {
   db: Database;
   archive: Archive;
   models: ModelRegistry;
+  /** AI results and their reviews; routing subscribes with `reviews.events.onReviewed` (docs/review.md). */
+  reviews: ReviewService;
   metrics: Metrics;
+  /** Automatic routing: rules, destinations, jobs, stability (started by `serve` / `worker`). */
+  routing: Routing;
   app: Koa<AppState>;
   close(): Promise<void>;
 }
@@ -30,6 +44,8 @@ export interface BuildOptions {
   log?: Logger;
   /** Open the database without applying migrations (the `migrate` command applies them). */
   migrate?: boolean;
+  /** Repair the blob store at start (default true; false for `worker`, which shares it). */
+  recoverArchive?: boolean;
 }
 
 /** The composition root: builds every service and mounts the routers; never listens. */
@@ -39,20 +55,26 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   const db = await openDatabase({ url: config.database.url, embeddedDir: path.join(dataDir, 'db'), poolSize: config.database.poolSize, migrate: opts.migrate });
   if (db.migrated.length) log.info({ migrations: db.migrated }, 'applied database migrations');
   const archive = new Archive(db, log, { dir: path.join(dataDir, 'blobs'), ...config.storage, writerThreads: config.stow.writerThreads, writeConcurrency: config.stow.writeConcurrency });
-  await archive.open();
+  await archive.open({ recover: opts.recoverArchive });
   // Model files live in their own content-addressed store: they are not DICOM instances.
   const modelBlobs = new BlobStore(path.join(dataDir, 'models'), config.storage.fsync);
   await modelBlobs.init();
   const models = new ModelRegistry(db, modelBlobs);
+  // A fresh node gets the shipped demo model (models/leg-demo) as its default (issue 6 item 7).
+  if (opts.migrate !== false) await ensureDemoModel(models, log);
   const metrics = new Metrics();
+  const reviews = new ReviewService(archive, new ReviewEvents(log));
+  const routing = new Routing({ config, db, archive, models, log });
+  // A review releases after-review deliveries at once; the stability tick does it too (durably).
+  reviews.events.onReviewed(() => releaseReviewed(db, routing.queue, log));
 
   const app = new Koa<AppState>();
   app.proxy = config.server.publicUrl !== undefined;
   app.silent = true; // errors are logged by requestContext, with the request id
   app.use(requestContext(log));
   app.use(metrics.middleware());
-  app.use(authenticate(config.auth.tokens));
-  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics })]) {
+  app.use(authenticate(config.auth.tokens, { isPublic: isPublicViewerPath }));
+  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive), jobsRouter(db, routing.queue), exportRouter(db, routing.destinations)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
@@ -62,9 +84,12 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
     db,
     archive,
     models,
+    reviews,
     metrics,
+    routing,
     app,
     close: async () => {
+      await routing.close();
       await archive.close();
       await db.close();
     },

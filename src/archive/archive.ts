@@ -41,9 +41,14 @@ export class Archive {
     await this.writers?.close();
   }
 
-  /** Prepares directories and repairs what a crash may have left (temp files, unindexed blobs). */
-  async open(): Promise<void> {
+  /**
+   * Prepares directories and repairs what a crash may have left (temp files, unindexed blobs).
+   * `recover: false` skips the repair: a `worker` sharing the blob store with a serving node must
+   * not remove that node's in-flight temp files and not-yet-indexed blobs.
+   */
+  async open(opts: { recover?: boolean } = {}): Promise<void> {
     await this.blobs.init();
+    if (opts.recover === false) return;
     const r = await this.blobs.recover((keys) => this.indexedKeys(keys));
     if (r.tempFiles || r.orphans) this.log.warn(r, 'recovered from an interrupted store: removed temp files and blobs that were never indexed');
   }

@@ -6,6 +6,7 @@ export const USAGE = `Usage: dafne-node <command> [options]
 
 Commands:
   serve              HTTP (DICOMweb, API, viewer) + job workers + scheduler, one process
+  worker             job workers only (inference, delivery), for scale-out on a shared PostgreSQL
   migrate            apply database migrations and exit
   import PATH...     store DICOM files / folders into the node
   fsck [--deep] [--repair]
@@ -23,6 +24,8 @@ export async function runCommand(command: string, args: string[], config: Config
   switch (command) {
     case 'serve':
       return serve(config);
+    case 'worker':
+      return (await import('./worker.js')).workerCommand(config);
     case 'migrate':
       return migrate(config);
     case 'import':

@@ -3,7 +3,7 @@ import { buildNode, type Node } from '../app.js';
 import type { Config } from '../config/schema.js';
 import { isLoopbackHost } from '../http/auth.js';
 
-/** `dafne-node serve`: HTTP (DICOMweb, API, viewer) in one process until SIGINT/SIGTERM. */
+/** `dafne-node serve`: HTTP (DICOMweb, API, viewer), job workers and the scheduler in one process until SIGINT/SIGTERM. */
 export async function serve(config: Config): Promise<number> {
   const { host, port } = config.server;
   if (config.auth.tokens.length === 0 && !isLoopbackHost(host)) {
@@ -11,6 +11,10 @@ export async function serve(config: Config): Promise<number> {
     return 78;
   }
   const node = await buildNode(config);
+  // Routing (issue 4): rules / destinations file, job workers and the stability scheduler, in-process.
+  await node.routing.importConfigFile();
+  await node.routing.startWorkers();
+  node.routing.startScheduler();
   const server = await listen(node, host, port);
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

@@ -67,6 +67,36 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Automatic routing (issue 4, docs/routing.md): stability, rules and destinations file. */
+    routing: z
+      .object({
+        /** YAML with `rules:` and `destinations:`; imported when its content changes (docs/routing.md). */
+        rulesFile: z.string().min(1).optional(),
+        /** Quiet period after a series' last instance, unless a matching rule sets its own. */
+        defaultQuietSeconds: z.number().min(0).default(60),
+        /** A series with gaps waits at most this long for the missing instances. */
+        maxWaitSeconds: z.number().min(0).default(600),
+        /** How often the stability scheduler looks for due series (it also wakes on every STOW). */
+        checkIntervalSeconds: z.number().min(0.1).default(5),
+      })
+      .strict()
+      .prefault({}),
+    /** Durable jobs (pg-boss in the node's own database). */
+    jobs: z
+      .object({
+        concurrency: z
+          .object({ inference: z.number().int().min(0).max(16).default(1), delivery: z.number().int().min(0).max(32).default(4) })
+          .strict()
+          .prefault({}),
+        retryLimit: z.number().int().min(0).max(100).default(8),
+        /** Base delay of the exponential backoff: delay × 2^n, jittered (pg-boss). */
+        retryDelaySeconds: z.number().int().min(1).default(5),
+        pollingIntervalSeconds: z.number().min(0.5).default(2),
+        /** An active job not finished by then is retried (covers a crashed worker on a shared PostgreSQL). */
+        expireInSeconds: z.number().int().min(1).default(900),
+      })
+      .strict()
+      .prefault({}),
     federation: z
       .object({ centralUrl: z.url().optional() })
       .strict()

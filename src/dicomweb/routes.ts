@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import type { Archive } from '../archive/archive.js';
+import type { StoreResult } from '../archive/ingest.js';
 import type { Config } from '../config/schema.js';
 import { requireRole } from '../http/auth.js';
 import type { AppContext, AppState } from '../http/context.js';
@@ -15,6 +16,8 @@ export interface DicomwebDeps {
   archive: Archive;
   config: Config;
   metrics: Metrics;
+  /** Told after every STOW-RS request what was stored and by whom (routing: sender, stability). */
+  onStored?: (results: StoreResult[], sender: string) => void;
 }
 
 /** The DICOMweb root as clients see it, for RetrieveURL and BulkDataURI values. */
@@ -58,6 +61,7 @@ export function dicomwebRouter(deps: DicomwebDeps): Router<AppState> {
       if (r.status === 'stored' && !r.alreadyStored) deps.metrics.storedBytes.inc(r.size);
     }
     ctx.state.log.info({ stored: res.results.filter((r) => r.status === 'stored').length, failed: res.results.filter((r) => r.status === 'failed').length, aborted: res.aborted }, 'STOW-RS');
+    deps.onStored?.(res.results, ctx.state.principal.name);
     ctx.status = res.status;
     ctx.type = 'application/dicom+json';
     ctx.body = res.body;

@@ -16,7 +16,7 @@ export const hashToken = (token: string): string => createHash('sha256').update(
  * Bearer-token authentication (DESIGN §3). Tokens are configured as SHA-256 hashes with roles.
  * With no tokens configured the node is open, which `main` only allows on a loopback address.
  */
-export function authenticate(tokens: readonly TokenConfig[]): Middleware<AppState> {
+export function authenticate(tokens: readonly TokenConfig[], opts: { isPublic?: (path: string) => boolean } = {}): Middleware<AppState> {
   const table = tokens.map((t) => ({ ...t, digest: Buffer.from(t.sha256, 'hex') }));
   const open: Principal = { name: 'local', roles: ['pacs', 'reader', 'admin', 'node'], anonymous: true };
   return async (ctx, next) => {
@@ -35,6 +35,9 @@ export function authenticate(tokens: readonly TokenConfig[]): Middleware<AppStat
     if (!principal) {
       // Health probes stay open so orchestrators need no token; they reveal nothing.
       if (ctx.path === '/healthz' || ctx.path === '/readyz') return next();
+      // Static viewer code and sign-in pages (opts.isPublic): a browser navigation carries no
+      // bearer token; they hold no patient data, and what they fetch needs the token.
+      if (!header && opts.isPublic?.(ctx.path)) return next();
       ctx.set('WWW-Authenticate', 'Bearer realm="dafne-node"');
       throw httpError('unauthorized', header ? 'the bearer token is not valid' : 'a bearer token is required (Authorization: Bearer <token>)');
     }

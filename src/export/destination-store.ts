@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import type { Database } from '../db/data-source.js';
+
+/** A DICOMweb STOW-RS target (PS3.18 §10.5) with its QIDO-RS root for the connectivity test. */
+export const destinationSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (≤ 64)'),
+    /** The DICOMweb root, e.g. http://pacs:8042/dicom-web (STOW posts to {url}/studies). */
+    url: z.url().refine((u) => /^https?:\/\//.test(u), 'http:// or https:// only'),
+    auth: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }).strict(),
+        z.object({ type: z.literal('bearer'), token: z.string().min(1) }).strict(),
+      ])
+      .optional(),
+    timeoutSeconds: z.number().min(1).max(3600).default(30),
+  })
+  .strict();
+export type Destination = z.output<typeof destinationSchema>;
+export type DestinationInput = z.input<typeof destinationSchema>;
+
+export class DestinationError extends Error {
+  constructor(message: string, readonly code: 'not-found' | 'invalid') {
+    super(message);
+    this.name = 'DestinationError';
+  }
+}
+
+interface Row {
+  name: string;
+  url: string;
+  auth: Destination['auth'] | null;
+  timeout_ms: number;
+  source: string;
+  updated_by: string;
+  updated_at: Date | string;
+}
+
+const toDestination = (r: Row): Destination => ({ name: r.name, url: r.url, auth: r.auth ?? undefined, timeoutSeconds: Number(r.timeout_ms) / 1000 });
+
+/** What the API shows: never the password or token. */
+export function redact(d: Destination & { source?: string; updatedBy?: string; updatedAt?: string }): Record<string, unknown> {
+  return { ...d, auth: d.auth ? { type: d.auth.type, ...(d.auth.type === 'basic' ? { username: d.auth.username } : {}) } : undefined };
+}
+
+/** Destinations from YAML (source `yaml`, upserted at start) and the API (source `api`). */
+export class DestinationStore {
+  constructor(private readonly db: Database) {}
+
+  async list(): Promise<(Destination & { source: string; updatedBy: string; updatedAt: string })[]> {
+    const rows = (await this.db.dataSource.query('SELECT * FROM destination ORDER BY name')) as Row[];
+    return rows.map((r) => ({ ...toDestination(r), source: r.source, updatedBy: r.updated_by, updatedAt: new Date(r.updated_at).toISOString() }));
+  }
+
+  async get(name: string): Promise<Destination> {
+    const [row] = (await this.db.dataSource.query('SELECT * FROM destination WHERE name = $1', [name])) as Row[];
+    if (!row) throw new DestinationError(`no destination "${name}"`, 'not-found');
+    return toDestination(row);
+  }
+
+  async put(input: unknown, actor: string, source: 'api' | 'yaml'): Promise<Destination> {
+    const parsed = destinationSchema.safeParse(input);
+    if (!parsed.success) throw new DestinationError(parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(destination)'}: ${i.message}`).join('; '), 'invalid');
+    const d = parsed.data;
+    await this.db.dataSource.query(
+      `INSERT INTO destination (name, url, auth, timeout_ms, source, updated_by, updated_at) VALUES ($1, $2, $3::jsonb, $4, $5, $6, now())
+       ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, auth = EXCLUDED.auth, timeout_ms = EXCLUDED.timeout_ms, source = EXCLUDED.source,
+         updated_by = EXCLUDED.updated_by, updated_at = now()`,
+      [d.name, d.url.replace(/\/+$/, ''), d.auth ? JSON.stringify(d.auth) : null, Math.round(d.timeoutSeconds * 1000), source, actor],
+    );
+    return this.get(d.name);
+  }
+
+  async remove(name: string): Promise<void> {
+    const r = (await this.db.dataSource.query('DELETE FROM destination WHERE name = $1 RETURNING name', [name])) as unknown[];
+    const rows = Array.isArray(r[0]) ? (r[0] as unknown[]) : r;
+    if (rows.length === 0) throw new DestinationError(`no destination "${name}"`, 'not-found');
+  }
+}

@@ -1,0 +1,45 @@
+import Router from '@koa/router';
+import type { Database } from '../db/data-source.js';
+import { requireRole } from '../http/auth.js';
+import type { AppContext, AppState } from '../http/context.js';
+import { httpError } from '../http/errors.js';
+import { readJsonBody } from '../http/json-body.js';
+import { listDeliveries } from './deliveries.js';
+import { DestinationError, redact, type DestinationStore } from './destination-store.js';
+import { echo } from './dicomweb-out.js';
+
+const q = (ctx: AppContext, name: string): string | undefined => (typeof ctx.query[name] === 'string' && ctx.query[name] !== '' ? (ctx.query[name] as string) : undefined);
+
+function mapErrors(err: unknown): never {
+  if (err instanceof DestinationError) throw httpError(err.code === 'not-found' ? 'not_found' : 'bad_request', err.message);
+  throw err;
+}
+
+/** /api/v1/destinations (admin) with the connectivity test, and /api/v1/deliveries. */
+export function exportRouter(db: Database, destinations: DestinationStore): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/api/v1' });
+  const admin = requireRole('admin');
+
+  router.get('/destinations', admin, async (ctx) => {
+    ctx.body = (await destinations.list()).map(redact);
+  });
+  router.get('/destinations/:name', admin, async (ctx) => {
+    ctx.body = redact(await destinations.get(String(ctx.params.name)).catch(mapErrors));
+  });
+  router.put('/destinations/:name', admin, async (ctx) => {
+    const body = (await readJsonBody(ctx)) as Record<string, unknown>;
+    ctx.body = redact(await destinations.put({ ...body, name: ctx.params.name }, `api:${ctx.state.principal.name}`, 'api').catch(mapErrors));
+  });
+  router.delete('/destinations/:name', admin, async (ctx) => {
+    await destinations.remove(String(ctx.params.name)).catch(mapErrors);
+    ctx.status = 204;
+  });
+  router.post('/destinations/:name/test', admin, async (ctx) => {
+    const d = await destinations.get(String(ctx.params.name)).catch(mapErrors);
+    ctx.body = await echo(d);
+  });
+  router.get('/deliveries', admin, async (ctx) => {
+    ctx.body = await listDeliveries(db, { status: q(ctx, 'status'), aiResultId: q(ctx, 'result'), limit: Number(q(ctx, 'limit') ?? 100) });
+  });
+  return router;
+}

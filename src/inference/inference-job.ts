@@ -1,0 +1,154 @@
+import type { Logger } from 'pino';
+import type { Archive } from '../archive/archive.js';
+import { IngestSession } from '../archive/ingest.js';
+import type { InstanceRecord } from '../archive/instance-record.js';
+import type { Database } from '../db/data-source.js';
+import { enqueueDeliveries } from '../export/deliveries.js';
+import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue.js';
+import type { InferenceJobData } from '../routing/route-series.js';
+import { loadSeriesSnapshot } from '../routing/series-snapshot.js';
+import type { ModelRegistry } from './model-registry.js';
+import { OnnxRunner } from './onnx-runner.js';
+import { segVariant, variantKey } from './seg-variants.js';
+import { segmentSeries } from './segment-series.js';
+
+export interface InferenceDeps {
+  db: Database;
+  archive: Archive;
+  models: ModelRegistry;
+  queue: JobQueue;
+  log: Logger;
+  softwareVersion: string;
+  threads: number;
+}
+
+/** Stores one Part 10 object in the archive (blob, then index) and returns its index record. */
+export async function storeObject(archive: Archive, bytes: Buffer): Promise<InstanceRecord> {
+  const session = new IngestSession(archive, { maxInstanceBytes: Math.max(bytes.length, 1), concurrency: 1 });
+  await session.add((async function* () {
+    yield bytes;
+  })());
+  const [r] = await session.finish();
+  if (!r || r.status !== 'stored') throw new Error(`the SEG could not be stored in the archive: ${r && r.status === 'failed' ? r.message : 'no result'}`);
+  return r.record;
+}
+
+/**
+ * The inference job: series → model → SEG(s) → archive → `ai_result` → deliveries. Idempotent: a
+ * retry after a crash finds the `ai_result` of the same (series content, model, rule) and only
+ * makes sure its deliveries exist, so the SEG is made and delivered once. A newer result for the
+ * same series and rule supersedes the older one (late-instance policy, docs/routing.md).
+ */
+export class InferenceJobs {
+  private readonly runners = new Map<string, Promise<OnnxRunner>>();
+
+  constructor(private readonly deps: InferenceDeps) {}
+
+  handle = async (job: RunningJob<InferenceJobData>): Promise<unknown> => {
+    const d = job.data;
+    const { db } = this.deps;
+    let [row] = (await db.dataSource.query(
+      'SELECT id, seg_sop_instance_uid AS sop, timings FROM ai_result WHERE source_series_instance_uid = $1 AND source_fingerprint = $2 AND model_id = $3 AND rule_id = $4',
+      [d.seriesInstanceUid, d.fingerprint, d.model, d.ruleId],
+    )) as { id: string | number; sop: string; timings?: unknown }[];
+    let variants = new Map<string, string>();
+    if (!row) {
+      const made = await this.segment(job);
+      if (!made) return { superseded: true };
+      row = made.row;
+      variants = made.variants;
+    } else {
+      variants.set('default', row.sop);
+      // Variant SEGs of an earlier attempt are found through their delivery rows.
+      const rows = (await db.dataSource.query('SELECT destination, sop_instance_uid AS sop FROM delivery WHERE ai_result_id = $1', [row.id])) as { destination: string; sop: string }[];
+      for (const dest of d.destinations) {
+        const hit = rows.find((r) => r.destination === dest.name);
+        if (hit) variants.set(variantKey(dest.seg), hit.sop);
+      }
+    }
+    const items = d.destinations.filter((dest) => variants.has(variantKey(dest.seg))).map((dest) => ({ destination: dest.name, sopInstanceUid: variants.get(variantKey(dest.seg))! }));
+    await enqueueDeliveries(db, this.deps.queue, String(row.id), items, d.review === 'immediate' ? 'pending' : 'awaiting-review');
+    await job.progress(1, 'done');
+    return { aiResultId: String(row.id), segSopInstanceUid: row.sop, deliveries: items.length, timings: row.timings };
+  };
+
+  private async segment(job: RunningJob<InferenceJobData>): Promise<{ row: { id: string | number; sop: string; timings: unknown }; variants: Map<string, string> } | undefined> {
+    const d = job.data;
+    const { db, archive, log } = this.deps;
+    const t0 = performance.now();
+    const snap = await loadSeriesSnapshot(archive, d.seriesInstanceUid);
+    if (!snap) throw new PermanentJobError('the source series is no longer stored');
+    if (snap.fingerprint !== d.fingerprint) {
+      // Instances arrived after the series was declared stable: it is pending again and will be
+      // routed with its new content; this run would only make a SEG that is already outdated.
+      log.info({ jobId: job.id }, 'series content changed since it became stable; this run is superseded');
+      return undefined;
+    }
+    await job.progress(0.05, 'reading the series');
+    const pkg = await this.deps.models.active(d.model).catch((err: Error) => {
+      throw new PermanentJobError(`model "${d.model}": ${err.message}`);
+    });
+    const files = await Promise.all(snap.instances.map((i) => archive.blobs.read(i.sha256)));
+    const runner = await this.runner(pkg.sha256, pkg.onnx, pkg.inputName, pkg.outputName);
+    const tSeg = performance.now();
+    const result = await segmentSeries(files, pkg, runner, {
+      softwareVersion: this.deps.softwareVersion,
+      onProgress: (done, total) => void job.progress(0.1 + (0.8 * done) / Math.max(1, total), `inference ${done}/${total} slices`).catch(() => undefined),
+    }).catch((err: Error) => {
+      // Geometry / transfer-syntax problems do not go away on retry.
+      throw new PermanentJobError(`segmentation failed: ${err.message}`);
+    });
+    const segMs = performance.now() - tSeg;
+    await job.progress(0.92, 'storing the SEG');
+    const tStore = performance.now();
+    const main = await storeObject(archive, result.seg);
+    const variants = new Map<string, string>([['default', main.sopInstanceUid]]);
+    for (const dest of d.destinations) {
+      const key = variantKey(dest.seg);
+      if (variants.has(key)) continue;
+      const rec = await storeObject(archive, segVariant(result, files[0]!, pkg, dest.seg, this.deps.softwareVersion));
+      variants.set(key, rec.sopInstanceUid);
+    }
+    const timings = {
+      readMs: tSeg - t0,
+      volumeMs: result.volumeMs,
+      pipelineMs: result.timings.total,
+      networkMs: result.timings.inference,
+      encodeMs: result.encodeMs,
+      segmentMs: segMs,
+      storeMs: performance.now() - tStore,
+      totalMs: performance.now() - t0,
+    };
+    const row = await db.transaction(async (m) => {
+      const [prev] = (await m.query(
+        'SELECT id FROM ai_result WHERE source_series_instance_uid = $1 AND model_id = $2 AND rule_id = $3 AND superseded_by IS NULL ORDER BY id DESC LIMIT 1',
+        [d.seriesInstanceUid, d.model, d.ruleId],
+      )) as { id: string | number }[];
+      const [ins] = (await m.query(
+        `INSERT INTO ai_result (study_instance_uid, source_series_instance_uid, seg_series_instance_uid, seg_sop_instance_uid, model_id, generation,
+                                delivery, status, job_id, source_fingerprint, rule_id, ruleset_version, model_sha256, timings, supersedes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $12, $13::jsonb, $14) RETURNING id`,
+        [d.studyInstanceUid, d.seriesInstanceUid, main.seriesInstanceUid, main.sopInstanceUid, d.model, pkg.card.generation, d.review === 'immediate' ? 'immediate' : 'after_review', job.id, d.fingerprint, d.ruleId, d.rulesetVersion, pkg.sha256, JSON.stringify(timings), prev?.id ?? null],
+      )) as { id: string | number }[];
+      if (prev) await m.query('UPDATE ai_result SET superseded_by = $1 WHERE id = $2', [ins!.id, prev.id]);
+      return { id: ins!.id, sop: main.sopInstanceUid, timings };
+    });
+    log.info({ jobId: job.id, aiResult: String(row.id), model: d.model, generation: pkg.card.generation, ms: Math.round(timings.totalMs) }, 'inference done; SEG stored');
+    return { row, variants };
+  }
+
+  private runner(sha: string, onnx: Uint8Array, inputName: string | undefined, outputName: string | undefined): Promise<OnnxRunner> {
+    let r = this.runners.get(sha);
+    if (!r) {
+      r = OnnxRunner.create(onnx, { intraOpNumThreads: this.deps.threads, inputName, outputName });
+      r.catch(() => this.runners.delete(sha));
+      this.runners.set(sha, r);
+    }
+    return r;
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.runners.values()) await (await r.catch(() => undefined))?.close();
+    this.runners.clear();
+  }
+}

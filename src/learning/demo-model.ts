@@ -1,0 +1,41 @@
+import type { ModelCard } from '../inference/model-card.js';
+import { tinyUNet } from '../inference/onnx/test-models.js';
+import type { OnnxModel } from '../inference/onnx/onnx-types.js';
+import { legLabels } from '../phantom/leg-labels.js';
+
+/**
+ * The demo model (issue 6 item 7): a small 2D U-Net declared here, trained by this project's own
+ * trainer on synthetic leg phantoms (scripts/train-demo.ts), shipped as models/leg-demo. 128×128 at
+ * 1.0 mm (Dafne resamples to 1.037 mm) covers a single calf (≈ 105 mm across) with margin and keeps
+ * inference and fine-tuning cheap; base 8 filters over 4 levels gives context of the whole section.
+ */
+export const DEMO_MODEL_ID = 'leg-demo';
+export const DEMO_SIZE: [number, number] = [128, 128];
+export const DEMO_SPACING: [number, number] = [1.0, 1.0];
+export const DEMO_ARCH = { base: 8, depth: 4 } as const;
+
+export function demoNetwork(seed = 1): OnnxModel {
+  return tinyUNet({ classes: legLabels('muscles').length + 1, base: DEMO_ARCH.base, depth: DEMO_ARCH.depth, seed, size: DEMO_SIZE });
+}
+
+/** The card of the demo model (labels 1–6: the phantom's muscles with their codes). */
+export function demoCard(extra: Partial<Pick<ModelCard, 'training' | 'validation' | 'description'>> = {}): ModelCard {
+  return {
+    schema: 'dafne-model-card/1',
+    id: DEMO_MODEL_ID,
+    name: 'Lower leg muscles (demo, synthetic phantoms)',
+    description: extra.description ?? 'Six lower-leg muscles on axial MR slices. Trained only on synthetic phantoms: a demonstration model, not for clinical use.',
+    generation: 0,
+    parentHash: null,
+    input: {
+      kind: '2d-slices', size: DEMO_SIZE, pixelSpacing: DEMO_SPACING,
+      normalization: { method: 'zscore', scope: 'volume' },
+      inputName: 'image', outputName: 'logits', output: 'logits', batchSize: 8,
+    },
+    labels: legLabels('muscles').map((l) => ({ value: l.value, name: l.name, category: { ...l.category }, type: { ...l.type }, color: l.color })),
+    postprocessing: { largestComponent: true, fillHoles: false },
+    laterality: { split: false },
+    training: extra.training ?? { origin: 'built-in', software: 'dafne-node' },
+    ...(extra.validation ? { validation: extra.validation } : {}),
+  };
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/**
+ * The fine-tuning recipe. Defaults are Dafne's incremental-learning recipe (Adam, lr 1e-3, 5 epochs,
+ * batch 5) with its newer loss (Dice + cross-entropy). `l2Pull` adds λ·Σ(w − w_base)² over the
+ * trainable weights (protection against forgetting); BatchNorm stays frozen (running statistics)
+ * unless `trainBatchNorm`: batch statistics of a few correlated slices are noisy (engine notes).
+ */
+export const recipeSchema = z
+  .object({
+    learningRate: z.number().positive().default(1e-3),
+    epochs: z.number().int().min(1).default(5),
+    batchSize: z.number().int().min(1).default(5),
+    /** Slices per forward/backward pass; gradients are accumulated up to batchSize (wasm heap ≤ 4 GiB). 0 = auto. */
+    microBatch: z.number().int().min(0).default(0),
+    diceWeight: z.number().min(0).default(1),
+    crossEntropyWeight: z.number().min(0).default(1),
+    l2Pull: z.number().min(0).default(0),
+    trainBatchNorm: z.boolean().default(false),
+    /** Random intensity gain / shift of training slices (off in Dafne's recipe). */
+    augment: z.boolean().default(false),
+    /** 'cosine' decays the learning rate to 5 % over the run (training from scratch); Dafne: constant. */
+    schedule: z.enum(['constant', 'cosine']).default('constant'),
+    seed: z.number().int().default(1),
+  })
+  .strict();
+
+export type Recipe = z.infer<typeof recipeSchema>;
+export type RecipeInput = z.input<typeof recipeSchema>;
+
+export const DAFNE_RECIPE: Recipe = recipeSchema.parse({});
+
+export function recipe(overrides: RecipeInput = {}): Recipe {
+  return recipeSchema.parse(overrides);
+}
+
+/** Slices per pass: about 4 × 256² pixels (≈ 3.3 GiB of the wasm heap for a 4-level U-Net, engine notes). */
+export function microBatchFor(r: Recipe, h: number, w: number): number {
+  if (r.microBatch > 0) return Math.min(r.microBatch, r.batchSize);
+  return Math.max(1, Math.min(r.batchSize, Math.floor((4 * 256 * 256) / (h * w))));
+}

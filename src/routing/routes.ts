@@ -1,0 +1,99 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { Archive } from '../archive/archive.js';
+import { isValidUid } from '../dicom/uids.js';
+import { requireRole } from '../http/auth.js';
+import type { AppContext, AppState } from '../http/context.js';
+import { httpError } from '../http/errors.js';
+import { readJsonBody } from '../http/json-body.js';
+import { dryRun, recentSeries } from './dry-run.js';
+import { listEvaluations } from './route-series.js';
+import { parseRule, RuleStoreError, type RuleStore } from './rule-store.js';
+import { ruleSetSchema, type Rule } from './rule-types.js';
+
+const actorOf = (ctx: AppContext): string => `api:${ctx.state.principal.name}`;
+const q = (ctx: AppContext, name: string): string | undefined => (typeof ctx.query[name] === 'string' && ctx.query[name] !== '' ? (ctx.query[name] as string) : undefined);
+
+function mapErrors(err: unknown): never {
+  if (err instanceof RuleStoreError) throw httpError(err.code === 'not-found' ? 'not_found' : err.code === 'conflict' ? 'conflict' : 'bad_request', err.message);
+  throw err;
+}
+
+const DryRunBody = z
+  .object({
+    /** One rule to try (against the current set, replacing a rule of the same id). */
+    rule: z.unknown().optional(),
+    /** A whole rule set to try instead of the current one. */
+    rules: z.unknown().optional(),
+    seriesInstanceUids: z.array(z.string().refine(isValidUid, 'not a UID')).max(5000).optional(),
+    limit: z.number().int().min(1).max(5000).default(500),
+  })
+  .strict();
+
+/** /api/v1/rules (admin): the versioned rule set, dry-run, and the record of every evaluation. */
+export function routingRouter(rules: RuleStore, archive: Archive): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/api/v1' });
+  const admin = requireRole('admin');
+
+  router.get('/rules', admin, async (ctx) => {
+    ctx.body = await rules.current();
+  });
+  router.put('/rules', admin, async (ctx) => {
+    const body = (await readJsonBody(ctx, 1024 * 1024)) as { rules?: unknown };
+    ctx.body = await rules.replace(body?.rules ?? body, actorOf(ctx), 'replace').catch(mapErrors);
+  });
+  router.get('/rules/history', admin, async (ctx) => {
+    ctx.body = await rules.history(Number(q(ctx, 'limit') ?? 100));
+  });
+  router.get('/rules/versions/:version', admin, async (ctx) => {
+    ctx.body = await rules.version(Number(ctx.params.version)).catch(mapErrors);
+  });
+  router.post('/rules/versions/:version/revert', admin, async (ctx) => {
+    ctx.body = await rules.revert(Number(ctx.params.version), actorOf(ctx)).catch(mapErrors);
+  });
+  router.post('/rules/dry-run', admin, async (ctx) => {
+    const parsed = DryRunBody.safeParse(await readJsonBody(ctx, 1024 * 1024));
+    if (!parsed.success) throw httpError('bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    const b = parsed.data;
+    let set: Rule[];
+    let focus: string | undefined;
+    try {
+      if (b.rules !== undefined) {
+        const r = ruleSetSchema.safeParse(b.rules);
+        if (!r.success) throw new RuleStoreError(r.error.issues.map((i) => `rules.${i.path.join('.')}: ${i.message}`).join('; '), 'invalid');
+        set = r.data;
+      } else set = (await rules.current()).rules;
+      if (b.rule !== undefined) {
+        const rule = parseRule(b.rule);
+        focus = rule.id;
+        set = [...set.filter((r) => r.id !== rule.id), rule];
+      }
+    } catch (err) {
+      mapErrors(err);
+    }
+    const series = b.seriesInstanceUids ?? (await recentSeries(archive, b.limit));
+    ctx.body = await dryRun(archive, set, series, focus);
+  });
+  router.get('/rules/:id', admin, async (ctx) => {
+    const rule = (await rules.current()).rules.find((r) => r.id === ctx.params.id);
+    if (!rule) throw httpError('not_found', `no rule "${ctx.params.id}"`);
+    ctx.body = rule;
+  });
+  router.post('/rules', admin, async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await rules.create((await readJsonBody(ctx)) as never, actorOf(ctx)).catch(mapErrors);
+  });
+  router.put('/rules/:id', admin, async (ctx) => {
+    ctx.body = await rules.update(String(ctx.params.id), (await readJsonBody(ctx)) as never, actorOf(ctx)).catch(mapErrors);
+  });
+  router.delete('/rules/:id', admin, async (ctx) => {
+    ctx.body = await rules.remove(String(ctx.params.id), actorOf(ctx)).catch(mapErrors);
+  });
+
+  router.get('/evaluations', admin, async (ctx) => {
+    const series = q(ctx, 'series');
+    if (series && !isValidUid(series)) throw httpError('invalid_uid', 'series is not a valid DICOM UID');
+    ctx.body = await listEvaluations(archive.db, { seriesInstanceUid: series, outcome: q(ctx, 'outcome'), limit: Number(q(ctx, 'limit') ?? 100) });
+  });
+  return router;
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/**
+ * Routing rules (issue 4, docs/routing.md). A rule matches a stable series when every condition
+ * holds; its actions name the model, the destinations (each with its SEG options) and the review
+ * policy. Attribute names are DICOM keywords (PS3.6), plus `Sender`: the name of the token that
+ * stored the series.
+ */
+export const ROUTING_ATTRIBUTES = [
+  'Modality',
+  'BodyPartExamined',
+  'SeriesDescription',
+  'ProtocolName',
+  'SOPClassUID',
+  'StationName',
+  'ImageType',
+  'Rows',
+  'Columns',
+  'PixelSpacing',
+  'Manufacturer',
+  'Sender',
+] as const;
+export type RoutingAttribute = (typeof ROUTING_ATTRIBUTES)[number];
+
+const scalar = z.union([z.string(), z.number()]);
+
+/** One condition (exactly one operator is set). */
+export interface Condition {
+  equals?: string | number;
+  wildcard?: string;
+  regex?: string;
+  in?: (string | number)[];
+  range?: { min?: number; max?: number };
+  present?: boolean;
+  ignoreCase?: boolean;
+}
+
+/** One condition; a bare string or number is shorthand for `{ equals: value }`. */
+export const conditionSchema: z.ZodType<Condition, unknown> = z.union([
+  scalar.transform((v): Condition => ({ equals: v })),
+  z
+    .object({
+      equals: scalar.optional(),
+      wildcard: z.string().optional(),
+      regex: z.string().optional(),
+      in: z.array(scalar).min(1).optional(),
+      range: z.object({ min: z.number().optional(), max: z.number().optional() }).strict().optional(),
+      present: z.boolean().optional(),
+      /** Case-insensitive text comparison (equals, wildcard, in, regex); default true. */
+      ignoreCase: z.boolean().optional(),
+    })
+    .strict()
+    .refine((c) => ['equals', 'wildcard', 'regex', 'in', 'range', 'present'].filter((k) => (c as Record<string, unknown>)[k] !== undefined).length === 1, {
+      message: 'a condition has exactly one of equals, wildcard, regex, in, range, present',
+    })
+    .refine((c) => c.regex === undefined || isRegex(c.regex), { message: 'regex is not a valid regular expression' }),
+]);
+
+function isRegex(s: string): boolean {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SEG options per destination: which labels it receives, and the SEG's series description. */
+export const segOptionsSchema = z
+  .object({
+    labels: z.array(z.string().min(1)).min(1).optional(),
+    seriesDescription: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+export type SegOptions = z.infer<typeof segOptionsSchema>;
+
+export const ruleSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (≤ 64)'),
+    name: z.string().max(200).optional(),
+    enabled: z.boolean().default(true),
+    /** Higher wins when rules overlap; it is also the job priority. */
+    priority: z.number().int().min(-100).max(100).default(0),
+    /** Quiet period after the series' last instance before it counts as stable. */
+    quietSeconds: z.number().min(0).max(86_400).optional(),
+    when: z.partialRecord(z.enum(ROUTING_ATTRIBUTES), conditionSchema).default({}),
+    model: z.string().min(1),
+    destinations: z
+      .array(z.union([z.string().min(1).transform((name) => ({ name, seg: {} as SegOptions })), z.object({ name: z.string().min(1), seg: segOptionsSchema.default({}) }).strict()]))
+      .default([]),
+    /** `immediate`: deliver as soon as made; `after-review`: once a reader accepted it. */
+    review: z.enum(['immediate', 'after-review']).default('immediate'),
+  })
+  .strict();
+export type Rule = z.output<typeof ruleSchema>;
+export type RuleInput = z.input<typeof ruleSchema>;
+
+export const ruleSetSchema = z.array(ruleSchema).superRefine((rules, ctx) => {
+  const seen = new Set<string>();
+  rules.forEach((r, i) => {
+    if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate rule id "${r.id}"` });
+    seen.add(r.id);
+  });
+});
+
+/** The attribute values of one series that rules are evaluated against. */
+export type SeriesAttributes = Partial<Record<RoutingAttribute, string | number | (string | number)[] | null>>;

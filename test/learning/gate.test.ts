@@ -1,0 +1,35 @@
+import test from 'ava';
+import { writeOnnx } from '../../src/inference/onnx/onnx-io.js';
+import { thresholdModel } from '../../src/inference/onnx/test-models.js';
+import { runGate } from '../../src/learning/gate.js';
+import type { SliceSet } from '../../src/learning/slice-set.js';
+
+// Models with exactly known output: label 1 where x ≥ t.
+const model = (t: number) => writeOnnx(thresholdModel({ thresholds: [t] }));
+// Pixel values 0..0.99 in steps of 0.01; truth: label 1 where x ≥ 0.5.
+const set = (): SliceSet => {
+  const images = Float32Array.from({ length: 100 }, (_, i) => i / 100);
+  return { images, masks: Uint8Array.from(images, (x) => (x >= 0.5 ? 1 : 0)), count: 1, height: 10, width: 10 };
+};
+
+test('accepts a candidate that improves on the corrections and holds elsewhere', async (t) => {
+  const d = await runGate(model(0.45), model(0.5), { corrections: set(), heldOut: set(), benchmark: set() }, 1);
+  t.true(d.accepted, d.reasons.join('; '));
+  t.is(d.candidate.corrections, 1);
+  t.true(d.active.corrections! < 1);
+});
+
+test('rejects a candidate that loses more than ε on the benchmark, naming the check', async (t) => {
+  const d = await runGate(model(0.5), model(0.4), { corrections: set(), benchmark: set() }, 1);
+  t.false(d.accepted);
+  t.regex(d.reasons.join('\n'), /benchmark: 1\.0000 → 0\.9091 \(−0\.0909, loses more than ε 0\.005\)/);
+  t.regex(d.reasons.join('\n'), /heldOut: no slices/);
+});
+
+test('rejects a candidate that does not improve on the corrections, and one with no corrections', async (t) => {
+  const same = await runGate(model(0.5), model(0.5), { corrections: set() }, 1);
+  t.false(same.accepted);
+  t.regex(same.reasons[2]!, /must improve/);
+  const none = await runGate(model(0.5), model(0.45), { corrections: { ...set(), count: 0 } }, 1);
+  t.false(none.accepted);
+});
