@@ -16,6 +16,7 @@ import { thresholdLabel, thresholdModel } from '../../src/inference/onnx/test-mo
 import { legPhantom } from '../../src/phantom/leg-phantom.js';
 import { writeLegSeries, type WrittenSeries } from '../../src/phantom/write-series.js';
 import { REPO_ROOT, startNodeProcess, type NodeProcess } from './node-process.js';
+import { thresholdCard } from './threshold-card.js';
 
 export const THRESHOLDS = [80, 160, 260];
 export const MODEL_ID = 'threshold-test';
@@ -40,22 +41,7 @@ export async function legSeries(opts: { rows?: number; columns?: number; slices?
 /** A threshold model package (identity resampling for a 2.5 mm grid up to 256²) in a new directory. */
 export function thresholdPackageDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dafne-model-'));
-  const card = {
-    schema: 'dafne-model-card/1',
-    id: MODEL_ID,
-    name: 'Threshold test model',
-    generation: 0,
-    parentHash: null,
-    input: { kind: '2d-slices', size: [256, 256], pixelSpacing: [2.5, 2.5], normalization: { method: 'fixed', offset: 0, scale: 1 }, batchSize: 8 },
-    labels: ['low', 'mid', 'high'].map((name, i) => ({
-      value: i + 1,
-      name,
-      category: { value: '91723000', scheme: 'SCT', meaning: 'Anatomical Structure' },
-      type: { value: '71616004', scheme: 'SCT', meaning: 'Muscle' },
-      color: [80 * i, 200, 255 - 80 * i],
-    })),
-    training: { origin: 'built-in' },
-  };
+  const card = thresholdCard({ id: MODEL_ID, name: 'Threshold test model', size: [256, 256], pixelSpacing: [2.5, 2.5], batchSize: 8 });
   writeFileSync(path.join(dir, 'model.onnx'), writeOnnx(thresholdModel({ thresholds: THRESHOLDS })));
   writeFileSync(path.join(dir, 'model.json'), JSON.stringify(card, null, 2));
   return dir;

@@ -11,6 +11,7 @@ import { segmentSeries } from '../../src/inference/segment-series.js';
 import { legPhantom, type LegPhantomOptions } from '../../src/phantom/leg-phantom.js';
 import { writeLegSeries, type WriteSeriesOptions } from '../../src/phantom/write-series.js';
 import { dciodvfy, readSegWithPydicom } from '../helpers/validators.js';
+import { thresholdCard } from '../helpers/threshold-card.js';
 
 /**
  * Issue 3's main proof: for source series in every orientation, with non-square images,
@@ -29,22 +30,7 @@ test.after.always(async () => {
 
 /** A threshold model whose grid equals the source's in-plane grid (identity resampling, no crop). */
 function thresholdPackage(rows: number, columns: number, pixelSpacing: [number, number]): ModelPackage {
-  const card = parseModelCard({
-    schema: 'dafne-model-card/1',
-    id: 'threshold-test',
-    name: 'Threshold test model',
-    generation: 0,
-    parentHash: null,
-    input: { kind: '2d-slices', size: [rows + 6, columns + 4], pixelSpacing, normalization: { method: 'fixed', offset: 0, scale: 1 }, batchSize: 4 },
-    labels: ['low', 'mid', 'high'].map((name, i) => ({
-      value: i + 1,
-      name,
-      category: { value: '91723000', scheme: 'SCT', meaning: 'Anatomical Structure' },
-      type: { value: '71616004', scheme: 'SCT', meaning: 'Muscle' },
-      color: [80 * i, 200, 255 - 80 * i],
-    })),
-    training: { origin: 'built-in' },
-  });
+  const card = parseModelCard(thresholdCard({ id: 'threshold-test', name: 'Threshold test model', size: [rows + 6, columns + 4], pixelSpacing, batchSize: 4 }));
   return validateModelPackage(writeOnnx(thresholdModel({ thresholds: THRESHOLDS })), card);
 }
 

@@ -14,6 +14,7 @@ import { legPhantom } from '../../src/phantom/leg-phantom.js';
 import { writeLegSeries, type WrittenSeries } from '../../src/phantom/write-series.js';
 import type { VolumeGeometry } from '../../src/dicom/volume.js';
 import { stowParts } from '../helpers/stow-client.js';
+import { thresholdCard } from '../helpers/threshold-card.js';
 
 export const THRESHOLDS = [80, 160, 260];
 export const READER = { name: 'dr-reader', token: 'reader-token-0123456789abcdef' };
@@ -35,22 +36,7 @@ export function tokensYaml(): string {
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 export function thresholdPackage(rows: number, columns: number, pixelSpacing: [number, number]): ModelPackage {
-  const card = parseModelCard({
-    schema: 'dafne-model-card/1',
-    id: 'leg-threshold',
-    name: 'Leg threshold',
-    generation: 3,
-    parentHash: null,
-    input: { kind: '2d-slices', size: [rows, columns], pixelSpacing, normalization: { method: 'fixed', offset: 0, scale: 1 }, batchSize: 4 },
-    labels: ['low', 'mid', 'high'].map((name, i) => ({
-      value: i + 1,
-      name,
-      category: { value: '91723000', scheme: 'SCT', meaning: 'Anatomical Structure' },
-      type: { value: '71616004', scheme: 'SCT', meaning: 'Muscle' },
-      color: [80 * i, 200, 255 - 80 * i],
-    })),
-    training: { origin: 'built-in' },
-  });
+  const card = parseModelCard(thresholdCard({ id: 'leg-threshold', name: 'Leg threshold', generation: 3, size: [rows, columns], pixelSpacing, batchSize: 4 }));
   return validateModelPackage(writeOnnx(thresholdModel({ thresholds: THRESHOLDS })), card);
 }
 
