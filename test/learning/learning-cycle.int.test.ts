@@ -52,7 +52,7 @@ const sets = (card: Parameters<typeof phantomSet>[0]) => {
   };
 };
 
-test('a deliberately bad update (labels permuted) is rejected by the gate and the active model stays', async (t) => {
+test.serial('a deliberately bad update (labels permuted) is rejected by the gate and the active model stays', async (t) => {
   await withDemoRegistry(t, async (registry) => {
     const base = await registry.active(DEMO_MODEL_ID);
     const s = sets(base.card);
@@ -68,7 +68,7 @@ test('a deliberately bad update (labels permuted) is rejected by the gate and th
 
 // Known gap (see docs/learning.md): measured +0.19 held-out Dice on the unseen contrast but −0.07 on
 // T1 with Dafne's recipe; test.failing keeps the requirement visible until it holds.
-test.failing('unseen-contrast corrections raise that contrast ≥ 0.10 while T1 loses ≤ 0.01, and the gate accepts', async (t) => {
+test.serial.failing('unseen-contrast corrections raise that contrast ≥ 0.10 while T1 loses ≤ 0.01, and the gate accepts', async (t) => {
   await withDemoRegistry(t, async (registry) => {
     const base = await registry.active(DEMO_MODEL_ID);
     const good = await learningCycle(registry, DEMO_MODEL_ID, sets(base.card), recipe({ l2Pull: 1 }), { actor: 'test' });
