@@ -61,7 +61,7 @@ export class RoutingJobs1764190000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       );
 
-      CREATE TABLE IF NOT EXISTS ai_result (
+      CREATE TABLE ai_result (
         id bigserial PRIMARY KEY,
         study_instance_uid text NOT NULL,
         source_series_instance_uid text NOT NULL,
@@ -69,19 +69,23 @@ export class RoutingJobs1764190000000 implements MigrationInterface {
         seg_sop_instance_uid text NOT NULL UNIQUE,
         model_id text NOT NULL,
         generation integer NOT NULL,
+        -- 'immediate': delivered as soon as made; 'after_review': only once accepted or corrected
         delivery text NOT NULL DEFAULT 'after_review',
+        -- review status (src/review/results.ts)
         status text NOT NULL DEFAULT 'pending',
         job_id text,
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz NOT NULL DEFAULT now(),
+        source_fingerprint text,
+        rule_id text,
+        ruleset_version integer,
+        model_sha256 text,
+        timings jsonb,
+        supersedes bigint,
+        superseded_by bigint
       );
-      ALTER TABLE ai_result ADD COLUMN IF NOT EXISTS source_fingerprint text;
-      ALTER TABLE ai_result ADD COLUMN IF NOT EXISTS rule_id text;
-      ALTER TABLE ai_result ADD COLUMN IF NOT EXISTS ruleset_version integer;
-      ALTER TABLE ai_result ADD COLUMN IF NOT EXISTS model_sha256 text;
-      ALTER TABLE ai_result ADD COLUMN IF NOT EXISTS timings jsonb;
-      ALTER TABLE ai_result ADD COLUMN IF NOT EXISTS supersedes bigint;
-      ALTER TABLE ai_result ADD COLUMN IF NOT EXISTS superseded_by bigint;
-      CREATE UNIQUE INDEX IF NOT EXISTS ai_result_run_idx ON ai_result (source_series_instance_uid, source_fingerprint, model_id, rule_id);
+      CREATE INDEX ai_result_study_idx ON ai_result (study_instance_uid);
+      CREATE INDEX ai_result_status_idx ON ai_result (status, created_at);
+      CREATE UNIQUE INDEX ai_result_run_idx ON ai_result (source_series_instance_uid, source_fingerprint, model_id, rule_id);
       CREATE INDEX IF NOT EXISTS ai_result_seg_series_idx ON ai_result (seg_series_instance_uid);
 
       CREATE TABLE delivery (
@@ -112,7 +116,7 @@ export class RoutingJobs1764190000000 implements MigrationInterface {
     await q.query(`
       DROP TABLE job_progress; DROP TABLE delivery; DROP TABLE destination; DROP TABLE routing_evaluation;
       DROP TABLE routing_ruleset; DROP TABLE series_assembly; DROP INDEX series_last_instance_idx;
-      DROP INDEX IF EXISTS ai_result_run_idx;
+      DROP TABLE ai_result;
     `);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * AI results: one row per AI SEG the node made (table `ai_result`, migrations/1764200000000-review.ts).
+ * AI results: one row per AI SEG the node made (table `ai_result`, migrations/1764190000000-routing-jobs.ts).
  *
  * This is the contract between whoever produces AI SEGs (routing / inference jobs) and review:
  * a producer calls `create` after storing the SEG in the archive; review reads and updates the
@@ -30,16 +30,11 @@ export interface AiResult {
   createdAt: string;
 }
 
-export interface NewAiResult {
-  studyInstanceUid: string;
-  sourceSeriesInstanceUid: string;
-  segSeriesInstanceUid: string;
-  segSopInstanceUid: string;
-  modelId: string;
-  generation: number;
+/** What a producer supplies; the rest (id, review status, time) the database fills in. */
+export type NewAiResult = Omit<AiResult, 'id' | 'status' | 'createdAt' | 'delivery' | 'jobId'> & {
   delivery?: Delivery;
   jobId?: string | null;
-}
+};
 
 interface Row {
   id: string | number;
