@@ -2,6 +2,7 @@ import { ArchiveIndex1764170000000 } from './1764170000000-archive-index.js';
 import { ModelRegistry1764180000000 } from './1764180000000-model-registry.js';
 import { RoutingJobs1764190000000 } from './1764190000000-routing-jobs.js';
 import { Review1764200000000 } from './1764200000000-review.js';
+import { Audit1764210000000 } from './1764210000000-audit.js';
 
 /** Every migration in order. The schema changes only through these (DESIGN §2). */
-export const MIGRATIONS = [ArchiveIndex1764170000000, ModelRegistry1764180000000, RoutingJobs1764190000000, Review1764200000000];
+export const MIGRATIONS = [ArchiveIndex1764170000000, ModelRegistry1764180000000, RoutingJobs1764190000000, Review1764200000000, Audit1764210000000];

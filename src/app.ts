@@ -2,6 +2,8 @@ import path from 'node:path';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { Archive } from './archive/archive.js';
+import { AuditLog } from './audit/audit-log.js';
+import { auditRouter } from './audit/routes.js';
 import { BlobStore } from './archive/blob-store.js';
 import type { Config } from './config/schema.js';
 import { openDatabase, type Database } from './db/data-source.js';
@@ -33,6 +35,8 @@ export interface Node {
   models: ModelRegistry;
   /** AI results and their reviews; routing subscribes with `reviews.events.onReviewed` (docs/review.md). */
   reviews: ReviewService;
+  /** Node-wide audit trail of state-changing API actions (GET /api/v1/audit; docs/console.md). */
+  audit: AuditLog;
   metrics: Metrics;
   /** Automatic routing: rules, destinations, jobs, stability (started by `serve` / `worker`). */
   routing: Routing;
@@ -64,6 +68,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   if (opts.migrate !== false) await ensureDemoModel(models, log);
   const metrics = new Metrics();
   const reviews = new ReviewService(archive, new ReviewEvents(log));
+  const audit = new AuditLog(db);
   const routing = new Routing({ config, db, archive, models, log });
   // A review releases after-review deliveries at once; the stability tick does it too (durably).
   reviews.events.onReviewed(() => releaseReviewed(db, routing.queue, log));
@@ -74,7 +79,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   app.use(requestContext(log));
   app.use(metrics.middleware());
   app.use(authenticate(config.auth.tokens, { isPublic: isPublicViewerPath }));
-  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive), jobsRouter(db, routing.queue), exportRouter(db, routing.destinations)]) {
+  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive), jobsRouter(db, routing.queue), exportRouter(db, routing.destinations), auditRouter(audit)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
@@ -85,6 +90,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
     archive,
     models,
     reviews,
+    audit,
     metrics,
     routing,
     app,
