@@ -17,6 +17,8 @@ import { ModelRegistry } from './inference/model-registry.js';
 import { createLogger } from './log.js';
 import { ensureDemoModel } from './learning/ensure-demo.js';
 import { exportRouter } from './export/routes.js';
+import { FederationClient } from './federation/client/federation-client.js';
+import { federationRouter } from './federation/client/routes.js';
 import { releaseReviewed } from './export/deliveries.js';
 import { jobsRouter } from './jobs/routes.js';
 import { routingRouter } from './routing/routes.js';
@@ -40,6 +42,8 @@ export interface Node {
   metrics: Metrics;
   /** Automatic routing: rules, destinations, jobs, stability (started by `serve` / `worker`). */
   routing: Routing;
+  /** Federation client: delta upload queue and generation pulls (started by `serve`; docs/federation.md). */
+  federation: FederationClient;
   app: Koa<AppState>;
   close(): Promise<void>;
 }
@@ -70,6 +74,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   const reviews = new ReviewService(archive, new ReviewEvents(log));
   const audit = new AuditLog(db);
   const routing = new Routing({ config, db, archive, models, log });
+  const federation = new FederationClient(config.federation, { db, registry: models, log, dataDir });
   // A review releases after-review deliveries at once; the stability tick does it too (durably).
   reviews.events.onReviewed(() => releaseReviewed(db, routing.queue, log));
 
@@ -79,7 +84,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   app.use(requestContext(log));
   app.use(metrics.middleware());
   app.use(authenticate(config.auth.tokens, { isPublic: isPublicViewerPath }));
-  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive), jobsRouter(db, routing.queue), exportRouter(db, routing.destinations), auditRouter(audit)]) {
+  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive), jobsRouter(db, routing.queue), exportRouter(db, routing.destinations), auditRouter(audit), federationRouter(federation)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
@@ -93,8 +98,10 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
     audit,
     metrics,
     routing,
+    federation,
     app,
     close: async () => {
+      await federation.stop();
       await routing.close();
       await archive.close();
       await db.close();

@@ -15,6 +15,8 @@ export async function serve(config: Config): Promise<number> {
   await node.routing.importConfigFile();
   await node.routing.startWorkers();
   node.routing.startScheduler();
+  // Federation (issue 7): upload queue loop and the pull schedule; idle unless federation is configured.
+  node.federation.start();
   const server = await listen(node, host, port);
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

@@ -97,8 +97,32 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Federation client (issue 7, docs/federation.md "Node client"). */
     federation: z
-      .object({ centralUrl: z.url().optional() })
+      .object({
+        centralUrl: z.url().optional(),
+        /** This site's name at the central server (the operator registered it with `central site add`). */
+        siteId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash, underscore').optional(),
+        /** Bearer token (role `node`) the central operator printed for this site. */
+        token: z.string().min(1).optional(),
+        /** The central server's ed25519 public key: generations are installed only if signed by it. */
+        centralPublicKeyPem: z.string().min(1).optional(),
+        centralPublicKeyFile: z.string().min(1).optional(),
+        /** node-cron expression for fetching new generations (default: every 30 minutes). */
+        pullSchedule: z.string().min(1).default('*/30 * * * *'),
+        timezone: z.string().min(1).optional(),
+        /** Upload deltas of locally accepted candidates (false: pull only). */
+        upload: z.boolean().default(true),
+        /** Delta encoding (docs/federation.md "Deltas"). */
+        encoding: z.enum(['float32-zlib', 'float16-zlib', 'sparse-float16-zlib']).default('float16-zlib'),
+        /** Upload retries: delay base × 2^attempts (jittered), capped at maxSeconds; never given up on while retryable. */
+        retryBaseSeconds: z.number().min(0.05).default(30),
+        retryMaxSeconds: z.number().min(0.05).default(3600),
+        /** How often the upload queue is drained and outcomes are asked for. */
+        uploadIntervalSeconds: z.number().min(0.05).default(60),
+        /** A central generation is installed only if it loses at most this much mean Dice on the local sets. */
+        epsilon: z.number().min(0).max(1).default(0.005),
+      })
       .strict()
       .prefault({}),
     log: z
