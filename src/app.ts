@@ -27,6 +27,8 @@ import { ReviewEvents } from './review/review-events.js';
 import { ReviewService } from './review/reviews.js';
 import { reviewRouter } from './review/routes.js';
 import { isPublicViewerPath, viewerRouter } from './viewer/routes.js';
+import { overviewRouter } from './console/api-routes.js';
+import { consoleRouter, isPublicConsolePath } from './console/routes.js';
 
 /** Everything one node is made of, built explicitly (DESIGN §1: no hidden globals). */
 export interface Node {
@@ -83,8 +85,8 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   app.silent = true; // errors are logged by requestContext, with the request id
   app.use(requestContext(log));
   app.use(metrics.middleware());
-  app.use(authenticate(config.auth.tokens, { isPublic: isPublicViewerPath }));
-  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive), jobsRouter(db, routing.queue), exportRouter(db, routing.destinations), auditRouter(audit), federationRouter(federation)]) {
+  app.use(authenticate(config.auth.tokens, { isPublic: (p) => isPublicViewerPath(p) || isPublicConsolePath(p) }));
+  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive, audit), jobsRouter(db, routing.queue, audit), exportRouter(db, routing.destinations, audit), auditRouter(audit), overviewRouter({ archive, destinations: routing.destinations, config }), consoleRouter(), federationRouter(federation)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -124,10 +124,11 @@ export interface DeliveryView {
   deliveredAt: string | null;
 }
 
-export async function listDeliveries(db: Database, f: { status?: string; aiResultId?: string; limit?: number }): Promise<DeliveryView[]> {
+export async function listDeliveries(db: Database, f: { status?: string; aiResultId?: string; destination?: string; limit?: number }): Promise<DeliveryView[]> {
   const params: unknown[] = [];
   const where: string[] = [];
   if (f.status) where.push(`status = $${params.push(f.status)}`);
+  if (f.destination) where.push(`destination = $${params.push(f.destination)}`);
   if (f.aiResultId) where.push(`ai_result_id = $${params.push(f.aiResultId)}`);
   params.push(Math.min(f.limit ?? 100, 1000));
   const rows = (await db.dataSource.query(`SELECT * FROM delivery ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`, params)) as Record<string, unknown>[];

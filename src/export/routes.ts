@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import type { AuditLog } from '../audit/audit-log.js';
+import { auditActor } from '../audit/routes.js';
 import type { Database } from '../db/data-source.js';
 import { requireRole } from '../http/auth.js';
 import type { AppContext, AppState } from '../http/context.js';
@@ -16,7 +18,7 @@ function mapErrors(err: unknown): never {
 }
 
 /** /api/v1/destinations (admin) with the connectivity test, and /api/v1/deliveries. */
-export function exportRouter(db: Database, destinations: DestinationStore): Router<AppState> {
+export function exportRouter(db: Database, destinations: DestinationStore, audit: AuditLog): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1' });
   const admin = requireRole('admin');
 
@@ -28,10 +30,14 @@ export function exportRouter(db: Database, destinations: DestinationStore): Rout
   });
   router.put('/destinations/:name', admin, async (ctx) => {
     const body = (await readJsonBody(ctx)) as Record<string, unknown>;
-    ctx.body = redact(await destinations.put({ ...body, name: ctx.params.name }, `api:${ctx.state.principal.name}`, 'api').catch(mapErrors));
+    const d = await destinations.put({ ...body, name: ctx.params.name }, `api:${ctx.state.principal.name}`, 'api').catch(mapErrors);
+    // The audit detail is the redacted destination: never a password or token.
+    await audit.record({ actor: auditActor(ctx), action: 'destination.put', target: `destination:${d.name}`, detail: redact(d) });
+    ctx.body = redact(d);
   });
   router.delete('/destinations/:name', admin, async (ctx) => {
     await destinations.remove(String(ctx.params.name)).catch(mapErrors);
+    await audit.record({ actor: auditActor(ctx), action: 'destination.delete', target: `destination:${ctx.params.name}` });
     ctx.status = 204;
   });
   router.post('/destinations/:name/test', admin, async (ctx) => {
@@ -39,7 +45,7 @@ export function exportRouter(db: Database, destinations: DestinationStore): Rout
     ctx.body = await echo(d);
   });
   router.get('/deliveries', admin, async (ctx) => {
-    ctx.body = await listDeliveries(db, { status: q(ctx, 'status'), aiResultId: q(ctx, 'result'), limit: Number(q(ctx, 'limit') ?? 100) });
+    ctx.body = await listDeliveries(db, { status: q(ctx, 'status'), aiResultId: q(ctx, 'result'), destination: q(ctx, 'destination'), limit: Number(q(ctx, 'limit') ?? 100) });
   });
   return router;
 }

@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import type { AuditLog } from '../audit/audit-log.js';
+import { auditActor } from '../audit/routes.js';
 import type { Database } from '../db/data-source.js';
 import { requireRole } from '../http/auth.js';
 import type { AppContext, AppState } from '../http/context.js';
@@ -9,7 +11,7 @@ import type { JobQueue } from './queue.js';
 const q = (ctx: AppContext, name: string): string | undefined => (typeof ctx.query[name] === 'string' && ctx.query[name] !== '' ? (ctx.query[name] as string) : undefined);
 
 /** /api/v1/jobs (admin): list, inspect, retry, cancel. */
-export function jobsRouter(db: Database, queue: JobQueue): Router<AppState> {
+export function jobsRouter(db: Database, queue: JobQueue, audit: AuditLog): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/jobs' });
   const admin = requireRole('admin');
   const found = async (ctx: AppContext) => {
@@ -33,6 +35,7 @@ export function jobsRouter(db: Database, queue: JobQueue): Router<AppState> {
     const job = await found(ctx);
     if (job.state !== 'dead-letter') throw httpError('conflict', `only a dead-letter job can be retried (this one is ${job.state})`);
     await queue.retry(job.type, job.id);
+    await audit.record({ actor: auditActor(ctx), action: 'job.retry', target: `job:${job.id}`, detail: { type: job.type, reason: job.reason } });
     ctx.state.log.info({ jobId: job.id, actor: ctx.state.principal.name }, 'job retried by an admin');
     ctx.body = await found(ctx);
   });
@@ -40,6 +43,7 @@ export function jobsRouter(db: Database, queue: JobQueue): Router<AppState> {
     const job = await found(ctx);
     if (!['created', 'retry', 'active'].includes(job.state)) throw httpError('conflict', `a ${job.state} job cannot be cancelled`);
     await queue.cancel(job.type, job.id);
+    await audit.record({ actor: auditActor(ctx), action: 'job.cancel', target: `job:${job.id}`, detail: { type: job.type, state: job.state } });
     ctx.state.log.info({ jobId: job.id, actor: ctx.state.principal.name }, 'job cancelled by an admin');
     ctx.body = await found(ctx);
   });

@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { Archive } from '../archive/archive.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { auditActor } from '../audit/routes.js';
 import { isValidUid } from '../dicom/uids.js';
 import { requireRole } from '../http/auth.js';
 import type { AppContext, AppState } from '../http/context.js';
@@ -31,16 +33,21 @@ const DryRunBody = z
   .strict();
 
 /** /api/v1/rules (admin): the versioned rule set, dry-run, and the record of every evaluation. */
-export function routingRouter(rules: RuleStore, archive: Archive): Router<AppState> {
+export function routingRouter(rules: RuleStore, archive: Archive, audit: AuditLog): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1' });
   const admin = requireRole('admin');
+  // Every change also goes to the node-wide audit trail (docs/console.md), besides the rule history.
+  const recorded = async <T extends { version: number }>(ctx: AppContext, action: string, target: string, v: T, detail: Record<string, unknown> = {}): Promise<T> => {
+    await audit.record({ actor: auditActor(ctx), action, target, detail: { version: v.version, ...detail } });
+    return v;
+  };
 
   router.get('/rules', admin, async (ctx) => {
     ctx.body = await rules.current();
   });
   router.put('/rules', admin, async (ctx) => {
     const body = (await readJsonBody(ctx, 1024 * 1024)) as { rules?: unknown };
-    ctx.body = await rules.replace(body?.rules ?? body, actorOf(ctx), 'replace').catch(mapErrors);
+    ctx.body = await recorded(ctx, 'rules.replace', 'rules', await rules.replace(body?.rules ?? body, actorOf(ctx), 'replace').catch(mapErrors));
   });
   router.get('/rules/history', admin, async (ctx) => {
     ctx.body = await rules.history(Number(q(ctx, 'limit') ?? 100));
@@ -49,7 +56,7 @@ export function routingRouter(rules: RuleStore, archive: Archive): Router<AppSta
     ctx.body = await rules.version(Number(ctx.params.version)).catch(mapErrors);
   });
   router.post('/rules/versions/:version/revert', admin, async (ctx) => {
-    ctx.body = await rules.revert(Number(ctx.params.version), actorOf(ctx)).catch(mapErrors);
+    ctx.body = await recorded(ctx, 'rules.revert', 'rules', await rules.revert(Number(ctx.params.version), actorOf(ctx)).catch(mapErrors), { to: Number(ctx.params.version) });
   });
   router.post('/rules/dry-run', admin, async (ctx) => {
     const parsed = DryRunBody.safeParse(await readJsonBody(ctx, 1024 * 1024));
@@ -80,14 +87,16 @@ export function routingRouter(rules: RuleStore, archive: Archive): Router<AppSta
     ctx.body = rule;
   });
   router.post('/rules', admin, async (ctx) => {
+    const v = await rules.create((await readJsonBody(ctx)) as never, actorOf(ctx)).catch(mapErrors);
     ctx.status = 201;
-    ctx.body = await rules.create((await readJsonBody(ctx)) as never, actorOf(ctx)).catch(mapErrors);
+    ctx.body = await recorded(ctx, 'rule.create', `rule:${v.detail ?? ''}`, v);
   });
   router.put('/rules/:id', admin, async (ctx) => {
-    ctx.body = await rules.update(String(ctx.params.id), (await readJsonBody(ctx)) as never, actorOf(ctx)).catch(mapErrors);
+    const v = await rules.update(String(ctx.params.id), (await readJsonBody(ctx)) as never, actorOf(ctx)).catch(mapErrors);
+    ctx.body = await recorded(ctx, 'rule.update', `rule:${ctx.params.id}`, v, { enabled: v.rules.find((r) => r.id === ctx.params.id)?.enabled });
   });
   router.delete('/rules/:id', admin, async (ctx) => {
-    ctx.body = await rules.remove(String(ctx.params.id), actorOf(ctx)).catch(mapErrors);
+    ctx.body = await recorded(ctx, 'rule.delete', `rule:${ctx.params.id}`, await rules.remove(String(ctx.params.id), actorOf(ctx)).catch(mapErrors));
   });
 
   router.get('/evaluations', admin, async (ctx) => {
