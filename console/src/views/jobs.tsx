@@ -1,0 +1,131 @@
+import { useState } from 'preact/hooks';
+import { call } from '../api.js';
+import type { Me } from '../main.js';
+import { Badge, ErrorBox, fmtTime, Section, useAction, useLoad } from '../ui.js';
+
+interface Job {
+  id: string;
+  type: string;
+  state: string;
+  priority: number;
+  retryCount: number;
+  retryLimit: number;
+  data: unknown;
+  reason: string | null;
+  progress: number | null;
+  progressMessage: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+const STATES = ['created', 'retry', 'active', 'completed', 'cancelled', 'dead-letter'];
+const kindOf = (s: string) => (s === 'completed' ? 'ok' : s === 'dead-letter' ? 'bad' : s === 'retry' ? 'warn' : s === 'cancelled' ? 'off' : 'info');
+
+/** What a job is about, from its data: no patient data, only ids the node made. */
+function about(j: Job): string {
+  const d = (j.data ?? {}) as Record<string, unknown>;
+  if (typeof d.destination === 'string') return `→ ${d.destination}`;
+  if (typeof d.ruleId === 'string') return `rule ${d.ruleId}${typeof d.model === 'string' ? `, model ${d.model}` : ''}`;
+  if (typeof d.modelId === 'string') return `model ${d.modelId}`;
+  return '';
+}
+
+export function JobsView(_: { me: Me }) {
+  const [state, setState] = useState('');
+  const [type, setType] = useState('');
+  const summary = useLoad(() => call<Record<string, Record<string, number>>>('jobSummary'), [], 3000);
+  const jobs = useLoad(() => call<Job[]>('jobs', { query: { state: state || undefined, type: type || undefined, limit: 100 } }), [state, type], 3000);
+  const act = useAction();
+  const types = Object.keys(summary.data ?? {}).sort();
+  return (
+    <Section title="Jobs & deliveries (live)">
+      <div class="summary" data-testid="job-summary">
+        {types.length === 0 ? <span class="muted">The queue is empty.</span> : null}
+        {types.map((t) => (
+          <span key={t} class="stat">
+            <strong>{t}</strong>{' '}
+            {Object.entries(summary.data![t]!).map(([s, n]) => (
+              <Badge key={s} kind={kindOf(s)}>
+                {s} {n}
+              </Badge>
+            ))}
+          </span>
+        ))}
+      </div>
+      <div class="filters">
+        <label>
+          State
+          <select name="state" value={state} onChange={(e) => setState((e.target as HTMLSelectElement).value)}>
+            <option value="">any</option>
+            {STATES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Type
+          <select name="type" value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
+            <option value="">any</option>
+            {[...new Set([...types, 'inference', 'delivery'])].map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorBox error={jobs.error ?? act.error} />
+      <table data-testid="jobs">
+        <thead>
+          <tr>
+            <th>Job</th>
+            <th>Type</th>
+            <th>State</th>
+            <th>Attempts</th>
+            <th>Progress</th>
+            <th>Reason</th>
+            <th>Created</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.data?.map((j) => (
+            <tr key={j.id} data-job={j.id} data-type={j.type} data-state={j.state}>
+              <td class="mono" title={j.id}>
+                {j.id.slice(0, 8)}
+              </td>
+              <td>
+                {j.type} <span class="muted">{about(j)}</span>
+              </td>
+              <td>
+                <Badge kind={kindOf(j.state)}>{j.state}</Badge>
+              </td>
+              <td>
+                {j.retryCount} / {j.retryLimit}
+              </td>
+              <td>{j.progress === null ? '—' : `${Math.round(j.progress * 100)} %${j.progressMessage ? ` ${j.progressMessage}` : ''}`}</td>
+              <td class="reason">{j.reason ?? ''}</td>
+              <td>{fmtTime(j.createdAt)}</td>
+              <td class="row-actions">
+                {j.state === 'dead-letter' ? (
+                  <button data-action="retry" disabled={act.busy} onClick={() => act.run(() => call('jobRetry', { params: { id: j.id } })).then(jobs.reload)}>
+                    Retry
+                  </button>
+                ) : null}
+                {['created', 'retry', 'active'].includes(j.state) ? (
+                  <button class="danger" data-action="cancel" disabled={act.busy} onClick={() => act.run(() => call('jobCancel', { params: { id: j.id } })).then(jobs.reload)}>
+                    Cancel
+                  </button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {jobs.data?.length === 0 ? <p class="muted">No jobs match.</p> : null}
+    </Section>
+  );
+}

@@ -1,0 +1,341 @@
+import { useState } from 'preact/hooks';
+import { call } from '../api.js';
+import { lineDiff, type DiffLine } from '../diff.js';
+import type { Me } from '../main.js';
+import { Badge, ErrorBox, fmtTime, Section, useAction, useLoad } from '../ui.js';
+
+export interface Rule {
+  id: string;
+  name?: string;
+  enabled: boolean;
+  priority: number;
+  quietSeconds?: number;
+  when: Record<string, unknown>;
+  model: string;
+  destinations: { name: string; seg?: Record<string, unknown> }[];
+  review: 'immediate' | 'after-review';
+}
+interface RuleSet {
+  version: number;
+  rules: Rule[];
+  actor: string;
+  action: string;
+  createdAt: string;
+}
+interface HistoryEntry {
+  version: number;
+  actor: string;
+  action: string;
+  detail: string | null;
+  createdAt: string;
+}
+interface DryRun {
+  evaluated: number;
+  matches: { seriesInstanceUid: string; excluded: string | null; matchedRules: string[]; wouldRun: { ruleId: string; model: string; destinations: string[] }[] }[];
+  conflicts: { rules: [string, string]; series: string[]; sameModel: boolean; resolution: string }[];
+}
+
+const whenText = (w: Record<string, unknown>): string => Object.entries(w).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : `= ${JSON.stringify(v)}`}`).join(' ∧ ') || '(every series)';
+
+export function RulesView(_: { me: Me }) {
+  const set = useLoad(() => call<RuleSet>('rules'), []);
+  const [editing, setEditing] = useState<Rule | 'new'>();
+  const [historyOpen, setHistoryOpen] = useState(false);
+  const toggle = useAction();
+  const reload = () => set.reload();
+  return (
+    <>
+      <Section
+        title={`Routing rules${set.data ? ` · version ${set.data.version}` : ''}`}
+        actions={
+          <>
+            <button data-action="new-rule" onClick={() => setEditing('new')}>
+              New rule
+            </button>
+            <button class="secondary" data-action="history" onClick={() => setHistoryOpen(!historyOpen)}>
+              {historyOpen ? 'Hide history' : 'Version history'}
+            </button>
+          </>
+        }
+      >
+        <ErrorBox error={set.error ?? toggle.error} />
+        {set.data && set.data.rules.length === 0 ? <p class="muted">No rules yet: stored series are archived but nothing is routed.</p> : null}
+        {set.data && set.data.rules.length > 0 ? (
+          <table data-testid="rules">
+            <thead>
+              <tr>
+                <th>Rule</th>
+                <th>State</th>
+                <th>Priority</th>
+                <th>When</th>
+                <th>Model</th>
+                <th>Destinations</th>
+                <th>Review</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {set.data.rules.map((r) => (
+                <tr key={r.id} data-rule={r.id}>
+                  <td>
+                    <strong>{r.id}</strong>
+                    {r.name ? <div class="muted">{r.name}</div> : null}
+                  </td>
+                  <td>{r.enabled ? <Badge kind="ok">enabled</Badge> : <Badge kind="off">disabled</Badge>}</td>
+                  <td>{r.priority}</td>
+                  <td class="mono">{whenText(r.when)}</td>
+                  <td>{r.model}</td>
+                  <td>{r.destinations.map((d) => d.name).join(', ') || '—'}</td>
+                  <td>{r.review}</td>
+                  <td class="row-actions">
+                    <button data-action="edit" onClick={() => setEditing(r)}>
+                      Edit
+                    </button>
+                    <button class="secondary" data-action="toggle" disabled={toggle.busy} onClick={() => toggle.run(() => call('ruleUpdate', { params: { id: r.id }, body: { ...r, enabled: !r.enabled } })).then(reload)}>
+                      {r.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+      </Section>
+      {editing ? (
+        <RuleEditor
+          key={editing === 'new' ? 'new' : editing.id}
+          rule={editing === 'new' ? undefined : editing}
+          onClose={() => setEditing(undefined)}
+          onSaved={() => {
+            setEditing(undefined);
+            reload();
+          }}
+        />
+      ) : null}
+      {historyOpen ? <History current={set.data?.version ?? 0} onReverted={reload} /> : null}
+    </>
+  );
+}
+
+function RuleEditor({ rule, onClose, onSaved }: { rule?: Rule; onClose: () => void; onSaved: () => void }) {
+  const [id, setId] = useState(rule?.id ?? '');
+  const [name, setName] = useState(rule?.name ?? '');
+  const [enabled, setEnabled] = useState(rule?.enabled ?? true);
+  const [priority, setPriority] = useState(String(rule?.priority ?? 0));
+  const [quiet, setQuiet] = useState(rule?.quietSeconds === undefined ? '' : String(rule.quietSeconds));
+  const [when, setWhen] = useState(JSON.stringify(rule?.when ?? { Modality: 'MR' }, null, 2));
+  const [model, setModel] = useState(rule?.model ?? '');
+  const [dests, setDests] = useState((rule?.destinations ?? []).map((d) => d.name).join(', '));
+  const [review, setReview] = useState<Rule['review']>(rule?.review ?? 'immediate');
+  const [local, setLocal] = useState<string>();
+  const [dry, setDry] = useState<DryRun>();
+  const save = useAction();
+  const tryIt = useAction();
+  const models = useLoad(() => call<{ models: { id: string; name: string }[] }>('models').catch(() => ({ models: [] })), []);
+
+  /** The rule as the API takes it, or undefined with a message for what cannot even be sent. */
+  const draft = (): Rule | undefined => {
+    let parsedWhen: Record<string, unknown>;
+    try {
+      parsedWhen = JSON.parse(when || '{}') as Record<string, unknown>;
+    } catch (e) {
+      setLocal(`when: not valid JSON (${(e as Error).message})`);
+      return undefined;
+    }
+    const pr = Number(priority);
+    if (!Number.isInteger(pr)) {
+      setLocal('priority: a whole number from -100 to 100');
+      return undefined;
+    }
+    setLocal(undefined);
+    const r: Rule = {
+      id: id.trim(),
+      enabled,
+      priority: pr,
+      when: parsedWhen,
+      model: model.trim(),
+      destinations: dests
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((n) => ({ name: n, seg: rule?.destinations.find((d) => d.name === n)?.seg ?? {} })),
+      review,
+    };
+    if (name.trim()) r.name = name.trim();
+    if (quiet.trim() !== '') r.quietSeconds = Number(quiet);
+    return r;
+  };
+
+  return (
+    <Section title={rule ? `Edit rule ${rule.id}` : 'New rule'} actions={<button class="secondary" onClick={onClose}>Close</button>}>
+      <form
+        class="form"
+        data-testid="rule-editor"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const r = draft();
+          if (!r) return;
+          void save.run(() => (rule ? call('ruleUpdate', { params: { id: rule.id }, body: r }) : call('ruleCreate', { body: r }))).then((ok) => ok && onSaved());
+        }}
+      >
+        <label>
+          Id <input name="id" value={id} disabled={!!rule} onInput={(e) => setId((e.target as HTMLInputElement).value)} placeholder="ct-legs" />
+        </label>
+        <label>
+          Name <input name="name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        </label>
+        <label class="check">
+          <input name="enabled" type="checkbox" checked={enabled} onChange={(e) => setEnabled((e.target as HTMLInputElement).checked)} /> Enabled
+        </label>
+        <label>
+          Priority <input name="priority" value={priority} onInput={(e) => setPriority((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>
+          Quiet seconds <input name="quietSeconds" value={quiet} placeholder="(default)" onInput={(e) => setQuiet((e.target as HTMLInputElement).value)} />
+        </label>
+        <label class="wide">
+          When (DICOM keyword → value or {'{ equals | wildcard | regex | in | range | present }'})
+          <textarea name="when" rows={5} value={when} onInput={(e) => setWhen((e.target as HTMLTextAreaElement).value)} />
+        </label>
+        <label>
+          Model
+          <input name="model" list="model-ids" value={model} onInput={(e) => setModel((e.target as HTMLInputElement).value)} />
+          <datalist id="model-ids">{models.data?.models.map((m) => <option key={m.id} value={m.id}>{m.name}</option>)}</datalist>
+        </label>
+        <label>
+          Destinations (comma-separated) <input name="destinations" value={dests} onInput={(e) => setDests((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>
+          Review
+          <select name="review" value={review} onChange={(e) => setReview((e.target as HTMLSelectElement).value as Rule['review'])}>
+            <option value="immediate">deliver immediately</option>
+            <option value="after-review">deliver after review</option>
+          </select>
+        </label>
+        <div class="wide buttons">
+          <button type="submit" data-action="save-rule" disabled={save.busy}>
+            {rule ? 'Save' : 'Create'}
+          </button>
+          <button
+            type="button"
+            class="secondary"
+            data-action="dry-run"
+            disabled={tryIt.busy}
+            onClick={() => {
+              const r = draft();
+              if (r) void tryIt.run(async () => setDry(await call<DryRun>('dryRun', { body: { rule: r } })));
+            }}
+          >
+            Dry-run against stored series
+          </button>
+        </div>
+        <ErrorBox error={local ?? save.error ?? tryIt.error} testid="rule-error" />
+      </form>
+      {dry ? <DryRunResult result={dry} ruleId={id.trim()} /> : null}
+    </Section>
+  );
+}
+
+function DryRunResult({ result, ruleId }: { result: DryRun; ruleId: string }) {
+  const hits = result.matches.filter((m) => m.matchedRules.includes(ruleId));
+  const overlaps = result.conflicts.filter((c) => c.rules.includes(ruleId));
+  return (
+    <div class="dry-run" data-testid="dry-run">
+      <p data-testid="dry-run-summary">
+        Would match <strong>{hits.length}</strong> of {result.evaluated} stored series
+        {overlaps.length ? `; overlaps ${overlaps.map((c) => `rule ${c.rules.find((r) => r !== ruleId)} (${c.series.length} series)`).join(', ')}` : '; no overlap with other rules'}.
+      </p>
+      {overlaps.map((c) => (
+        <p class="warn" key={c.rules.join()}>
+          {c.resolution}
+        </p>
+      ))}
+      {hits.length ? (
+        <table>
+          <thead>
+            <tr>
+              <th>Series</th>
+              <th>Matched rules</th>
+              <th>Would run</th>
+            </tr>
+          </thead>
+          <tbody>
+            {hits.slice(0, 50).map((m) => (
+              <tr key={m.seriesInstanceUid}>
+                <td class="mono">{m.seriesInstanceUid}</td>
+                <td>{m.matchedRules.join(', ')}</td>
+                <td>{m.excluded ? `never routed: ${m.excluded}` : m.wouldRun.map((w) => `${w.ruleId} → ${w.model}${w.destinations.length ? ` → ${w.destinations.join(', ')}` : ''}`).join('; ') || 'shadowed by a higher priority rule'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </div>
+  );
+}
+
+function History({ current, onReverted }: { current: number; onReverted: () => void }) {
+  const history = useLoad(() => call<HistoryEntry[]>('ruleHistory', { query: { limit: 50 } }), [current]);
+  const [diff, setDiff] = useState<{ from: number; to: number; lines: DiffLine[] }>();
+  const act = useAction();
+  const showDiff = (v: number) =>
+    act.run(async () => {
+      const [a, b] = await Promise.all([v > 1 ? call<RuleSet>('ruleVersion', { params: { version: v - 1 } }) : Promise.resolve({ rules: [] as Rule[] }), call<RuleSet>('ruleVersion', { params: { version: v } })]);
+      setDiff({ from: v - 1, to: v, lines: lineDiff(JSON.stringify(a.rules, null, 2), JSON.stringify(b.rules, null, 2)) });
+    });
+  return (
+    <Section title="Version history">
+      <ErrorBox error={history.error ?? act.error} />
+      <table data-testid="history">
+        <thead>
+          <tr>
+            <th>Version</th>
+            <th>Change</th>
+            <th>Who</th>
+            <th>When</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {history.data?.map((h) => (
+            <tr key={h.version} data-version={h.version}>
+              <td>{h.version}</td>
+              <td>
+                {h.action}
+                {h.detail ? ` ${h.detail}` : ''}
+              </td>
+              <td>{h.actor}</td>
+              <td>{fmtTime(h.createdAt)}</td>
+              <td class="row-actions">
+                <button class="secondary" data-action="diff" onClick={() => showDiff(h.version)}>
+                  Diff
+                </button>
+                {h.version !== current ? (
+                  <button data-action="revert" disabled={act.busy} onClick={() => act.run(() => call('ruleRevert', { params: { version: h.version } })).then((ok) => ok && onReverted())}>
+                    Revert to this
+                  </button>
+                ) : (
+                  <Badge kind="ok">current</Badge>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {diff ? (
+        <div data-testid="diff">
+          <h3>
+            Version {diff.from} → {diff.to}
+          </h3>
+          <pre class="diff">
+            {diff.lines.map((l, i) => (
+              <div key={i} class={l.op === '+' ? 'add' : l.op === '-' ? 'del' : ''}>
+                {l.op} {l.text}
+              </div>
+            ))}
+          </pre>
+        </div>
+      ) : null}
+    </Section>
+  );
+}
