@@ -14,6 +14,7 @@ COPY src ./src
 COPY migrations ./migrations
 COPY test ./test
 COPY bench ./bench
+COPY console ./console
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
@@ -28,6 +29,7 @@ RUN groupadd --system dafne && useradd --system --gid dafne --home-dir /var/lib/
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
+COPY --from=build /app/dist/console ./dist/console
 COPY package.json ./
 COPY bin ./bin
 COPY config ./config
