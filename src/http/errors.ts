@@ -13,6 +13,8 @@ export const ERRORS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** A well-formed request whose content fails a check (a federation delta's hash or signature). */
+  unprocessable: 422,
   storage_full: 503,
   not_ready: 503,
 } as const;
