@@ -12,8 +12,9 @@ export interface StageTimings {
   total: number;
   normalise: number;
   resample: number;
-  /** Time spent waiting for onnxruntime (the network itself). */
+  /** Time spent waiting for onnxruntime (the network itself, and its arg-max head if any). */
   inference: number;
+  /** Arg-max in JS; 0 when the session's arg-max head did it (onnx-runner.ts). */
   argmax: number;
   resampleBack: number;
   postprocess: number;
@@ -78,18 +79,27 @@ export async function segmentVolume(volume: Volume, pkg: ModelPackage, runner: O
       const affine = volumeAffine ?? time('normalise', () => normalisationFor(card, volume.data, srcOffset, srcOffset + R * C));
       time('normalise', () => applyNormalisation(card, affine, input, b * plane, (b + 1) * plane));
     }
-    const ran = runner.run(input, n, H, W);
+    // With the arg-max head, onnxruntime returns the model-grid labels too (label-head.ts).
+    const ran = runner.hasLabels ? runner.runWithLabels(input, n, H, W) : runner.runWithDims(input, n, H, W);
     // Consume batches in order; the next batch is prepared while this one runs.
     const previous = consumed;
     consumed = (async () => {
       await previous;
       const waitStart = performance.now();
-      const logits = await ran;
+      const out = await ran;
       t.inference += performance.now() - waitStart;
+      // The runner starts the next queued batch in a microtask that would run only after this
+      // continuation: yield once, so onnxruntime is busy with batch k+1 while this thread maps
+      // batch k back (without it the network idled during every back-projection).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const logits = out.data;
       if (logits.length !== n * channels * plane) throw new Error(`model output has ${logits.length} values, expected ${n}×${channels}×${H}×${W}`);
+      const ortLabels = 'labels' in out ? (out.labels as Uint8Array) : undefined;
+      if (ortLabels && ortLabels.length !== n * plane) throw new Error(`model arg-max has ${ortLabels.length} values, expected ${n}×${H}×${W}`);
       for (let b = 0; b < n; b++) {
-        time('argmax', () => argmax(logits, b * channels * plane, channels, plane, modelLabels));
-        time('resampleBack', () => labelsToSource(modelLabels, logits, b * channels * plane, plane, W, backRows, backCols, labels, (start + b) * R * C));
+        const sliceLabels = ortLabels ? ortLabels.subarray(b * plane, (b + 1) * plane) : modelLabels;
+        if (!ortLabels) time('argmax', () => argmax(logits, b * channels * plane, channels, plane, modelLabels));
+        time('resampleBack', () => labelsToSource(sliceLabels, logits, b * channels * plane, plane, W, backRows, backCols, labels, (start + b) * R * C));
       }
       done += n;
       opts.onProgress?.(done, Z);
