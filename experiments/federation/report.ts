@@ -1,0 +1,101 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { linearFit, type LinearFit } from './stats.js';
+
+export interface ExperimentResult {
+  startedAt: string;
+  size: Record<string, number>;
+  sites: { name: string; contrast: string; anatomyVariation: number }[];
+  /** Held-out mean Dice of central generation g on each site's held-out phantoms: dice[site][g]. */
+  dice: Record<string, Record<number, number>>;
+  /** Held-out Dice of each site's active model after each round (it may refuse a generation). */
+  activeDice: Record<string, number[]>;
+  rounds: { round: number; centralGeneration: number; newGeneration: boolean; contributors: string[]; localGate: { accepted: boolean; trainSeconds: number; reasons: string[] }[]; uploads: number; pulls: { outcome: string; reasons: string[] }[]; queues: Record<string, number>[] }[];
+  outage: null | { round: number; pendingWhileDown: number[]; attemptsWhileDown: number[]; lastErrorWhileDown: string | null; segmentedWhileDown: number[]; restartedSite: string; pendingAfterRestart: number; restartedAt: number };
+  poison: null | { uploaded: boolean; status: string | null; reason: string | null; rootBefore: string; rootAfter: string; rootMoved: boolean };
+  lost: null | { queues: Record<string, Record<string, number>> };
+  seconds: number;
+}
+
+const DAFNE_SLOPE = 0.0073;
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
+
+export function analyse(r: ExperimentResult) {
+  const names = r.sites.map((s) => s.name);
+  const gens = [...new Set(names.flatMap((n) => Object.keys(r.dice[n]!).map(Number)))].filter((g) => names.every((n) => r.dice[n]![g] !== undefined)).sort((a, b) => a - b);
+  const mean = gens.map((g) => names.reduce((a, n) => a + r.dice[n]![g]!, 0) / names.length);
+  const fit: LinearFit = linearFit(gens, mean);
+  const perSite = Object.fromEntries(names.map((n) => [n, linearFit(gens, gens.map((g) => r.dice[n]![g]!))]));
+  const last = gens[gens.length - 1]!;
+  const gain = Object.fromEntries(names.map((n) => [n, r.dice[n]![last]! - r.dice[n]![0]!]));
+  const worstLoss = Object.fromEntries(names.map((n) => [n, Math.max(0, ...gens.slice(1).map((g, i) => r.dice[n]![gens[i]!]! - r.dice[n]![g]!))]));
+  const unseen = r.sites.find((s) => /unseen/.test(s.contrast))?.name ?? names[names.length - 1]!;
+  const lostRows = r.lost ? Object.values(r.lost.queues).reduce((a, q) => a + (q.pending ?? 0) + (q.failed ?? 0) + (q['sent:queued'] ?? 0) + (q['sent:merging'] ?? 0), 0) : NaN;
+  const checks = [
+    { what: `held-out Dice rises: slope of the mean ${fit.slope.toFixed(4)}/generation (95 % CI ${fit.ci95[0].toFixed(4)}…${fit.ci95[1].toFixed(4)}) > Dafne's ${DAFNE_SLOPE}`, ok: fit.slope > DAFNE_SLOPE },
+    { what: `unseen-contrast site (${unseen}) gains ${gain[unseen]!.toFixed(3)} ≥ 0.10`, ok: gain[unseen]! >= 0.1 },
+    { what: `no generation loses more than 0.005 on any site's held-out set (worst ${Math.max(...Object.values(worstLoss)).toFixed(4)})`, ok: Math.max(...Object.values(worstLoss)) <= 0.005 },
+    { what: `poisoned upload rejected (${r.poison?.status ?? 'n/a'}), root unchanged, reason readable by the site`, ok: r.poison?.status === 'rejected' && !r.poison.rootMoved && Boolean(r.poison.reason) },
+    { what: `central server down in round ${r.outage?.round ?? '—'}: sites kept segmenting, deltas delivered later, ${lostRows} lost or unresolved`, ok: Boolean(r.outage && r.outage.segmentedWhileDown.every((n) => n > 0) && r.outage.pendingWhileDown.some((n) => n > 0)) && lostRows === 0 },
+  ];
+  return { names, gens, mean, fit, perSite, gain, worstLoss, checks };
+}
+
+function svg(r: ExperimentResult, a: ReturnType<typeof analyse>): string {
+  const W = 640, H = 380, L = 60, R = 200, T = 30, B = 50;
+  const all = a.names.flatMap((n) => a.gens.map((g) => r.dice[n]![g]!));
+  const y0 = Math.floor(Math.min(...all) * 20) / 20, y1 = Math.ceil(Math.max(...all) * 20) / 20;
+  const gMax = Math.max(...a.gens, 1);
+  const X = (g: number) => L + ((W - L - R) * g) / gMax, Y = (d: number) => H - B - ((H - T - B) * (d - y0)) / (y1 - y0 || 1);
+  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
+  out.push(`<text x="${L}" y="18" font-size="14">Held-out mean Dice per central generation, per site</text>`);
+  for (let d = y0; d <= y1 + 1e-9; d += 0.05) out.push(`<line x1="${L}" x2="${W - R}" y1="${Y(d)}" y2="${Y(d)}" stroke="#ddd"/><text x="${L - 6}" y="${Y(d) + 4}" text-anchor="end">${d.toFixed(2)}</text>`);
+  for (const g of a.gens) out.push(`<text x="${X(g)}" y="${H - B + 16}" text-anchor="middle">${g}</text>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">generation</text>`);
+  out.push(`<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="black"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="black"/>`);
+  a.names.forEach((n, i) => {
+    const pts = a.gens.map((g) => `${X(g).toFixed(1)},${Y(r.dice[n]![g]!).toFixed(1)}`).join(' ');
+    out.push(`<polyline points="${pts}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"/>`);
+    out.push(`<line x1="${W - R + 12}" x2="${W - R + 32}" y1="${T + 20 * i}" y2="${T + 20 * i}" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"/><text x="${W - R + 36}" y="${T + 20 * i + 4}">${n}</text>`);
+  });
+  const mp = a.gens.map((g, i) => `${X(g).toFixed(1)},${Y(a.mean[i]!).toFixed(1)}`).join(' ');
+  out.push(`<polyline points="${mp}" fill="none" stroke="black" stroke-width="2" stroke-dasharray="5,4"/>`);
+  const k = a.names.length;
+  out.push(`<line x1="${W - R + 12}" x2="${W - R + 32}" y1="${T + 20 * k}" y2="${T + 20 * k}" stroke="black" stroke-dasharray="5,4" stroke-width="2"/><text x="${W - R + 36}" y="${T + 20 * k + 4}">mean (slope ${a.fit.slope.toFixed(4)})</text>`);
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+function markdown(r: ExperimentResult, a: ReturnType<typeof analyse>): string {
+  const f = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(3));
+  const lines = [
+    `Run ${r.startedAt}, ${r.seconds.toFixed(0)} s, ${r.sites.length} sites + central as separate processes, ${r.rounds.length} rounds (results: \`experiments/federation/results.json\`, plot: [federation-dice.svg](federation-dice.svg)).`,
+    '',
+    `| generation | ${a.names.map((n) => `${n} (${r.sites.find((s) => s.name === n)!.contrast})`).join(' | ')} | mean |`,
+    `|---|${a.names.map(() => '---').join('|')}|---|`,
+    ...a.gens.map((g, i) => `| ${g} | ${a.names.map((n) => f(r.dice[n]![g])).join(' | ')} | ${f(a.mean[i])} |`),
+    `| gain | ${a.names.map((n) => (a.gain[n]! >= 0 ? '+' : '') + a.gain[n]!.toFixed(3)).join(' | ')} | ${(a.mean[a.mean.length - 1]! - a.mean[0]!).toFixed(3)} |`,
+    `| slope / gen (95 % CI) | ${a.names.map((n) => `${a.perSite[n]!.slope.toFixed(4)} (${a.perSite[n]!.ci95[0].toFixed(4)}…${a.perSite[n]!.ci95[1].toFixed(4)})`).join(' | ')} | ${a.fit.slope.toFixed(4)} (${a.fit.ci95[0].toFixed(4)}…${a.fit.ci95[1].toFixed(4)}) |`,
+    '',
+    'Rounds: ' + r.rounds.map((x) => `${x.round}: ${x.uploads} uploads → ${x.newGeneration ? `gen ${x.centralGeneration}` : 'no new generation'}`).join('; ') + '.',
+    '',
+    ...a.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.what}`),
+  ];
+  if (r.poison?.reason) lines.push(`- poisoned site read: “${r.poison.reason}”`);
+  return lines.join('\n');
+}
+
+/** Writes results.json, docs/federation-dice.svg and the table between the simulation markers of docs/federation.md. */
+export function writeReport(r: ExperimentResult, rootDir: string): string {
+  const a = analyse(r);
+  writeFileSync(path.join(rootDir, 'experiments/federation/results.json'), JSON.stringify({ ...r, analysis: { gens: a.gens, mean: a.mean, fit: a.fit, perSite: a.perSite, gain: a.gain, worstLoss: a.worstLoss, checks: a.checks } }, null, 2));
+  writeFileSync(path.join(rootDir, 'docs/federation-dice.svg'), svg(r, a));
+  const md = markdown(r, a);
+  const doc = path.join(rootDir, 'docs/federation.md');
+  const begin = '<!-- simulation-results:begin -->', end = '<!-- simulation-results:end -->';
+  let text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Federation\n';
+  if (text.includes(begin) && text.includes(end)) text = text.slice(0, text.indexOf(begin) + begin.length) + '\n' + md + '\n' + text.slice(text.indexOf(end));
+  else text += `\n${begin}\n${md}\n${end}\n`;
+  writeFileSync(doc, text);
+  return md;
+}
