@@ -1,0 +1,186 @@
+import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { ModelCard } from '../../inference/model-card.js';
+import type { ModelPackage } from '../../inference/model-package.js';
+import type { ModelRegistry } from '../../inference/model-registry.js';
+import { VERSION } from '../../version.js';
+import { DeltaError, readDelta } from '../delta.js';
+import { applyMerged, mergeDeltas, type MergeInput } from '../merge.js';
+import { sign } from '../signing.js';
+import type { CentralStore, Upload } from './central-store.js';
+import type { Score, Scorer } from './validation-set.js';
+
+/**
+ * One merge round of a model (docs/federation.md "Merge", "Central gate"):
+ *  1. take every queued delta of the model (status → merging);
+ *  2. per delta: verify again, find its base, skip it if empty, and SCREEN it: applied alone to the
+ *     root it may lose at most screenEpsilon central Dice (a random, ×100 or sign-flipped delta fails
+ *     here and cannot dilute into the merge);
+ *  3. merge the survivors (each relative to its own base, weighted, clipped, trimmed mean / median);
+ *  4. GATE the merged candidate against the current root with ε; accepted → a new generation (parent =
+ *     root hash, contributors, validation, central signature); rejected → the reason, on every upload.
+ * Every upload ends accepted / rejected / skipped with a reason the site reads at /uploads/:id.
+ */
+export type CentralConfig = Config['central'];
+
+export interface RoundDeps {
+  store: CentralStore;
+  registry: ModelRegistry;
+  scorer: Scorer;
+  uploadsDir: string;
+  key: KeyObject;
+  config: CentralConfig;
+  log: Logger;
+}
+
+export interface RoundResult {
+  modelId: string;
+  rootGeneration: number;
+  published: number | null;
+  accepted: string[];
+  rejected: string[];
+  skipped: string[];
+  rootScore: number;
+  candidateScore: number | null;
+}
+
+const f4 = (x: number) => x.toFixed(4);
+
+export function uploadFile(uploadsDir: string, uploadId: string): string {
+  return path.join(uploadsDir, `${uploadId}.delta`);
+}
+
+export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<RoundResult | null> {
+  const { store, registry, scorer, config, log } = deps;
+  const uploads = await store.uploadsWithStatus(modelId, 'queued');
+  if (!uploads.length) return null;
+  await store.setOutcome(uploads.map((u) => u.uploadId), 'merging', null);
+  try {
+    return await round(deps, modelId, uploads);
+  } catch (err) {
+    // An unexpected failure (scoring crashed, disk): the deltas go back to the queue for the next tick.
+    log.error({ err, modelId }, 'merge round failed; deltas re-queued');
+    await store.setOutcome(uploads.map((u) => u.uploadId), 'queued', null);
+    throw err;
+  }
+
+  async function round(d: RoundDeps, id: string, batch: Upload[]): Promise<RoundResult> {
+    const root = await registry.active(id);
+    const card = root.card;
+    const rootScore = await scorer.score(card, root.onnx, root.sha256);
+    const result: RoundResult = { modelId: id, rootGeneration: card.generation, published: null, accepted: [], rejected: [], skipped: [], rootScore: rootScore.mean, candidateScore: null };
+    const sites = new Map((await store.sites()).map((s) => [s.siteId, s]));
+    const generations = await registry.generations(id);
+    const reject = async (u: Upload, reason: string, detail: Record<string, unknown> | null = null) => {
+      await store.setOutcome([u.uploadId], 'rejected', reason, null, detail);
+      result.rejected.push(u.uploadId);
+    };
+    const skip = async (u: Upload, reason: string) => {
+      await store.setOutcome([u.uploadId], 'skipped', reason);
+      result.skipped.push(u.uploadId);
+    };
+
+    const survivors: { upload: Upload; input: MergeInput; alone: Score }[] = [];
+    for (const u of batch) {
+      const site = sites.get(u.siteId);
+      if (!site || site.revokedAt) {
+        await reject(u, `site "${u.siteId}" was revoked before the merge`);
+        continue;
+      }
+      const base = generations.find((g) => g.sha256 === u.baseSha256);
+      if (!base) {
+        await reject(u, `base generation ${u.baseSha256.slice(0, 12)}… is no longer in the registry`);
+        continue;
+      }
+      let tensors: Map<string, Float32Array>;
+      try {
+        ({ tensors } = readDelta(await readFile(uploadFile(d.uploadsDir, u.uploadId)), site.publicKeyPem));
+      } catch (e) {
+        // Verified at upload: failing now means the stored file was damaged.
+        if (!(e instanceof DeltaError)) throw e;
+        await reject(u, `the stored delta no longer verifies (${e.message})`);
+        continue;
+      }
+      const basePkg: ModelPackage = await registry.package(id, base.generation);
+      const input: MergeInput = { id: u.uploadId, weight: u.trainingSlices, tensors, base: basePkg.model };
+      // Empty / weightless / invalid-BN checks are the merge's own; run it on the delta alone.
+      const single = mergeDeltas(root.model, [input], { aggregation: 'mean' });
+      if (single.report.skipped.length) {
+        await skip(u, single.report.skipped[0]!.reason);
+        continue;
+      }
+      const aloneOnnx = applyMerged(root.onnx, single);
+      const alone = await scorer.score(card, aloneOnnx);
+      const loss = rootScore.mean - alone.mean;
+      if (!(loss <= config.screenEpsilon)) {
+        await reject(
+          u,
+          `screening: applied alone to generation ${card.generation}, this delta changes central validation Dice ${f4(rootScore.mean)} → ${f4(alone.mean)} (−${f4(loss)}, more than the allowed ${config.screenEpsilon}); it was not merged`,
+          { rootDice: rootScore.mean, aloneDice: alone.mean, screenEpsilon: config.screenEpsilon },
+        );
+        continue;
+      }
+      survivors.push({ upload: u, input, alone });
+    }
+    if (!survivors.length) return result;
+
+    const merged = mergeDeltas(root.model, survivors.map((s) => s.input), {
+      aggregation: config.aggregation,
+      trimFraction: config.trimFraction,
+      clipMultiplier: config.clipMultiplier,
+      maxNorm: config.maxNorm,
+    });
+    const candidate = applyMerged(root.onnx, merged);
+    const cand = await scorer.score(card, candidate);
+    result.candidateScore = cand.mean;
+    const ids = survivors.map((s) => s.upload.uploadId);
+    const change = cand.mean - rootScore.mean;
+    const verdict = `merged candidate of ${survivors.length} delta(s): central validation Dice ${f4(rootScore.mean)} → ${f4(cand.mean)} (${change >= 0 ? '+' : '−'}${f4(Math.abs(change))})`;
+    const perUpload = (s: (typeof survivors)[number]) => ({
+      rootDice: rootScore.mean,
+      aloneDice: s.alone.mean,
+      candidateDice: cand.mean,
+      epsilon: config.epsilon,
+      scaledBy: merged.report.used.find((x) => x.id === s.upload.uploadId)?.scaledBy ?? 1,
+      windowSize: survivors.length,
+    });
+    if (!(change >= -config.epsilon)) {
+      for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'rejected', `central gate: ${verdict} loses more than ε ${config.epsilon} against generation ${card.generation}`, null, perUpload(s));
+      result.rejected.push(...ids);
+      return result;
+    }
+    const contributors = [...new Set(survivors.map((s) => s.upload.siteId))].sort();
+    const generation = card.generation + 1;
+    const newCard: ModelCard = {
+      ...card,
+      generation,
+      parentHash: root.sha256,
+      training: {
+        origin: 'central-merge',
+        software: `dafne-node ${VERSION}`,
+        slices: survivors.reduce((n, s) => n + s.input.weight, 0),
+        series: survivors.reduce((n, s) => n + s.upload.manifest.trainingSeries, 0),
+        notes: `central merge of ${survivors.length} delta(s) from ${contributors.join(', ')} (${config.aggregation})`,
+      },
+      validation: { centralDice: cand.mean, parentCentralDice: rootScore.mean },
+    };
+    const info = await registry.add({ onnx: candidate, card: newCard }, 'central-merge', { activate: true });
+    await store.recordGeneration({
+      modelId: id,
+      generation,
+      sha256: info.sha256,
+      signature: sign(candidate, d.key).toString('base64'),
+      contributors,
+      validation: { set: scorer.describe(card), centralDice: cand.mean, perLabel: cand.perLabel, parentCentralDice: rootScore.mean, epsilon: config.epsilon },
+      mergeReport: { ...merged.report, uploads: ids, screened: result.rejected.length },
+    });
+    for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'accepted', `${verdict}, within ε ${config.epsilon}: published as generation ${generation}`, generation, perUpload(s));
+    result.accepted.push(...ids);
+    result.published = generation;
+    log.info({ modelId: id, generation, contributors, centralDice: cand.mean, parentCentralDice: rootScore.mean, sha256: info.sha256.slice(0, 12) }, 'published a new generation');
+    return result;
+  }
+}

@@ -1,0 +1,65 @@
+import type { ModelCard } from '../../inference/model-card.js';
+import { evaluateDice } from '../../learning/evaluate.js';
+import { phantomSet } from '../../learning/phantom-data.js';
+import type { SliceSet } from '../../learning/slice-set.js';
+import type { MrContrast } from '../../phantom/leg-phantom.js';
+
+/** Central validation score of one model file (mean Dice over labels, pooled over the set). */
+export interface Score {
+  mean: number;
+  perLabel: number[];
+  slices: number;
+}
+
+/**
+ * Scores candidate models on the central validation set. The default set is phantom-generated from
+ * FROZEN seeds (config central.validation), recorded with every score, so two generations are always
+ * compared on identical data. Phantoms are leg sections: this default fits leg models only; another
+ * model type needs its own set (implement Scorer).
+ */
+export interface Scorer {
+  /** What the set is (recorded in each generation's validation). */
+  describe(card: ModelCard): Record<string, unknown>;
+  /** sha256 (optional) lets an implementation cache the score of a file it has seen. */
+  score(card: ModelCard, onnx: Uint8Array, sha256?: string): Promise<Score>;
+}
+
+export interface PhantomValidationOptions {
+  seeds: readonly number[];
+  contrasts: readonly MrContrast[];
+  slices: number;
+}
+
+export class PhantomScorer implements Scorer {
+  private readonly sets = new Map<string, SliceSet>();
+  /** Scores by model file hash: the root is scored once per window, not once per delta. */
+  private readonly cache = new Map<string, Score>();
+
+  constructor(private readonly opts: PhantomValidationOptions) {}
+
+  describe(card: ModelCard): Record<string, unknown> {
+    return { kind: 'phantom', seeds: [...this.opts.seeds], contrasts: [...this.opts.contrasts], slicesPerPhantom: this.opts.slices, size: card.input.size, pixelSpacing: card.input.pixelSpacing };
+  }
+
+  private set(card: ModelCard): SliceSet {
+    const key = `${card.id}:${card.input.size.join('x')}:${card.input.pixelSpacing.join('x')}`;
+    let set = this.sets.get(key);
+    if (!set) {
+      set = phantomSet(card, { seeds: this.opts.seeds, contrasts: this.opts.contrasts, slices: this.opts.slices });
+      this.sets.set(key, set);
+    }
+    return set;
+  }
+
+  async score(card: ModelCard, onnx: Uint8Array, sha256?: string): Promise<Score> {
+    const hit = sha256 ? this.cache.get(sha256) : undefined;
+    if (hit) return hit;
+    const d = await evaluateDice(onnx, this.set(card), card.labels.length);
+    const score = { mean: d.mean, perLabel: d.perLabel, slices: d.slices };
+    if (sha256) {
+      if (this.cache.size > 64) this.cache.clear();
+      this.cache.set(sha256, score);
+    }
+    return score;
+  }
+}
