@@ -16,6 +16,8 @@ Commands:
                      the model registry
   segment SERIES_DIR --model ID|DIR --out seg.dcm
                      segment a folder of DICOM files into a DICOM SEG (no PACS needed)
+  central [site add NAME --public-key FILE | site list | site revoke NAME | model add DIR | merge]
+                     the central federation server role (no arguments: serve /federation/v1)
 
 Environment: DAFNE_CONFIG, HOST, PORT, DAFNE_DATA_DIR, DATABASE_URL, DAFNE_CENTRAL_URL, LOG_LEVEL
 `;
@@ -38,6 +40,8 @@ export async function runCommand(command: string, args: string[], config: Config
       return (await import('./segment.js')).segmentCommand(config, args);
     case 'token':
       return (await import('./token.js')).tokenCommand(args);
+    case 'central':
+      return (await import('./central.js')).centralCommand(config, args);
     default:
       process.stderr.write(`dafne-node: unknown command "${command}"\n\n${USAGE}`);
       return 64; // EX_USAGE

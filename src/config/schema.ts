@@ -125,6 +125,39 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The central federation server role, `dafne-node central` (issue 7, docs/federation.md "Merge", "Central gate"). */
+    central: z
+      .object({
+        /** A merge round starts when this many deltas of a model are queued... */
+        minUploads: z.number().int().min(1).default(3),
+        /** ...or when the oldest queued delta has waited this long (then with whatever is queued). */
+        maxWaitSeconds: z.number().min(0).default(600),
+        /** How often the queue is looked at. */
+        checkIntervalSeconds: z.number().min(0.05).default(5),
+        /** Largest delta file accepted (413 above). */
+        maxDeltaBytes: z.number().int().min(1024).default(256 * 1024 ** 2),
+        aggregation: z.enum(['mean', 'trimmed-mean', 'median']).default('trimmed-mean'),
+        /** trimmed-mean: fraction of the window dropped at each end of every coordinate. */
+        trimFraction: z.number().min(0).max(0.49).default(0.2),
+        /** A delta's norm above this multiple of the window's median norm is scaled down to it. */
+        clipMultiplier: z.number().min(1).default(2),
+        maxNorm: z.number().positive().optional(),
+        /** Central gate: the merged candidate may lose at most ε mean Dice against the current root. */
+        epsilon: z.number().min(0).max(1).default(0.005),
+        /** Screening: a delta that, applied alone to the root, loses more than this is rejected before the merge. */
+        screenEpsilon: z.number().min(0).max(1).default(0.02),
+        /** The central validation set: phantoms with frozen seeds (recorded in every generation's validation). */
+        validation: z
+          .object({
+            seeds: z.array(z.number().int()).min(1).default([9001, 9002, 9003, 9004]),
+            contrasts: z.array(z.enum(['T1', 'T2', 'PD'])).min(1).default(['T1', 'T2', 'PD']),
+            slices: z.number().int().min(1).max(64).default(6),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
