@@ -1,4 +1,4 @@
-import { API, pathOf, type ApiName, type Role } from './api-table.js';
+import { API, pathOf, type ApiName, type Role } from '../../src/console/api-table.js';
 
 /** The same tab-scoped key the /review page uses: signing in on one signs in on the other. */
 export const TOKEN_KEY = 'dafne.token';

@@ -6,7 +6,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, can, token } from './api.js';
-import type { ApiName } from './api-table.js';
+import type { ApiName } from '../../src/console/api-table.js';
 import { ErrorBox, messageOf } from './ui.js';
 import { AuditView } from './views/audit.js';
 import { DestinationsView } from './views/destinations.js';

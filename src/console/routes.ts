@@ -26,8 +26,9 @@ export function isPublicConsolePath(p: string): boolean {
  */
 export function consoleRouter(dir = CONSOLE_DIST): Router<AppState> {
   const router = new Router<AppState>();
-  router.get('/console', (ctx) => ctx.redirect(CONSOLE_BASE));
-  router.get(['/console/', '/console/:file'], async (ctx) => {
+  router.get(['/console', '/console/', '/console/:file'], async (ctx) => {
+    // The router treats a trailing slash as optional: only the bare path redirects.
+    if (ctx.path === '/console') return ctx.redirect(CONSOLE_BASE);
     const name = ctx.params.file === undefined ? 'index.html' : String(ctx.params.file);
     if (!/^[\w-]+(\.[\w-]+)*\.(html|js|css|map|svg)$/.test(name)) throw httpError('not_found', 'no such console file');
     const body = await readFile(path.join(dir, name)).catch(() => undefined);

@@ -14,7 +14,7 @@ export interface Point {
 export function DicePlot({ points, title }: { points: Point[]; title: string }) {
   const W = 560;
   const H = 240;
-  const m = { l: 48, r: 16, t: 16, b: 36 };
+  const m = { l: 64, r: 16, t: 16, b: 36 };
   const ys = points.map((p) => p.y).filter((y): y is number => y !== null);
   if (ys.length === 0) return <p class="muted" data-testid="learning-curve-empty">No held-out scores recorded yet.</p>;
   let lo = Math.min(...ys);

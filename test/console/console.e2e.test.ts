@@ -1,0 +1,308 @@
+/**
+ * Issue 8's proof in a real browser: Debian's Chromium (headless) driven by playwright-core against
+ * a dafne-node process (PostgreSQL, tokens) with Orthanc as the PACS. An admin signs in on
+ * /console/, creates a routing rule (after the node's validation message), dry-runs it, toggles and
+ * reverts the rule set through its history, sees an inference job appear after a STOW, sees the
+ * failed delivery's reason, fixes the destination and retries it (the SEG lands in Orthanc), reads
+ * the series list, opens the learning curve, promotes and rolls back. Then: every change is in
+ * GET /api/v1/audit with who and when; every request the page made is a documented /api/v1 call;
+ * a reader sees the read-only subset; no console error came from our code. Screenshots go to
+ * test-artifacts/console-*.png.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { API, type ApiCall } from '../../src/console/api-table.js';
+import type { DeliveryView } from '../../src/export/deliveries.js';
+import type { EvaluationView } from '../../src/routing/route-series.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { REPO_ROOT, type NodeProcess } from '../helpers/node-process.js';
+import { startOrthanc, type OrthancHarness } from '../helpers/orthanc.js';
+import { legSeries, MODEL_ID, segInstances } from '../helpers/routing-fixture.js';
+import { stowParts } from '../helpers/stow-client.js';
+import { waitFor } from '../helpers/wait.js';
+import { documentedCalls } from './api-docs.js';
+import { ADMIN, bearer, HELD_OUT, PACS, READER, startConsoleNode } from './console-fixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let db: TestDatabase;
+let pacs: OrthancHarness;
+let node: NodeProcess;
+let context: BrowserContext;
+let profile = '';
+let admin: Page;
+const started = new Date(Date.now() - 1000);
+/** Errors logged by our script (console.js) or thrown in the page. */
+const problems: string[] = [];
+/** Every request a console page made to the node: METHOD path. */
+const requests: { method: string; path: string; status?: number }[] = [];
+
+const legsRule = { id: 'legs-basic', name: 'Legs, no export', priority: 0, quietSeconds: 1, when: { Modality: 'MR', SeriesDescription: { wildcard: '*leg*' } }, model: MODEL_ID, destinations: [], review: 'immediate' };
+
+async function apiGet<T>(p: string, token = ADMIN.token): Promise<T> {
+  const res = await fetch(`${node.url}${p}`, { headers: bearer(token) });
+  if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function stow(description: string) {
+  const leg = await legSeries({ description });
+  const r = await stowParts(node.url, leg.series.files, { headers: bearer(PACS.token) });
+  if (r.status !== 200) throw new Error(`STOW-RS answered ${r.status}`);
+  return leg;
+}
+
+async function newPage(): Promise<Page> {
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    const at = m.location().url;
+    if (m.type() === 'error' && (at.includes('/console/') || at === '')) problems.push(`${m.text()} (${at})`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('response', (r) => {
+    const u = new URL(r.url());
+    if (u.origin === node.url) requests.push({ method: r.request().method(), path: u.pathname, status: r.status() });
+  });
+  return page;
+}
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto(`${node.url}/console/`);
+  await page.locator('[data-testid="signin"] input[name="token"]').fill(token);
+  await page.locator('[data-testid="signin"] button[type="submit"]').click();
+  await page.locator('[data-testid="who"]').waitFor();
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: true });
+
+test.before(async () => {
+  if (!existsSync(path.join(REPO_ROOT, 'dist/console/console.js'))) throw new Error('dist/console/console.js is missing: run "npm run build" (or npm run build:console)');
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  db = await createTestDatabase('postgres');
+  pacs = await startOrthanc({});
+  // The destination starts misconfigured (a path Orthanc does not serve): its deliveries fail.
+  node = await startConsoleNode({ databaseUrl: db.url!, destinations: [{ name: 'pacs', url: `${pacs.url}/wrong-root`, timeoutSeconds: 5 }], rules: [legsRule] });
+  // One series routed by the YAML rule before the console is opened: what a dry-run finds.
+  const first = await stow('T1 leg axial');
+  await waitFor(async () => (await apiGet<EvaluationView[]>(`/api/v1/evaluations?series=${first.series.seriesInstanceUID}`)).some((e) => e.outcome === 'matched'), 60_000, 'the first series routed');
+  profile = mkdtempSync(path.join(os.tmpdir(), 'dafne-chromium-'));
+  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 860 } });
+  admin = await newPage();
+  await signIn(admin, ADMIN.token);
+});
+
+test.after.always(async () => {
+  await context?.close().catch(() => undefined);
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (node) {
+    await node.stop();
+    writeFileSync(path.join(ARTIFACTS, 'console-e2e-node.log'), node.log());
+    node.cleanup();
+  }
+  await pacs?.stop();
+  await db?.drop();
+});
+
+test.serial('create a rule (after a validation message), dry-run it, disable and revert through the history', async (t) => {
+  const page = admin;
+  t.regex(await page.locator('[data-testid="who"]').innerText(), /ops-admin/);
+  await page.goto(`${node.url}/console/#/rules`);
+  await page.locator('tr[data-rule="legs-basic"]').waitFor();
+  await page.locator('[data-action="new-rule"]').click();
+  const form = page.locator('[data-testid="rule-editor"]');
+  await form.locator('input[name="id"]').fill('legs-to-pacs');
+  await form.locator('input[name="name"]').fill('Legs to the PACS');
+  await form.locator('input[name="priority"]').fill('500');
+  await form.locator('input[name="quietSeconds"]').fill('1');
+  await form.locator('textarea[name="when"]').fill('{ "Modality": "MR", "SeriesDescription": { "wildcard": "*leg*" }');
+  await form.locator('input[name="model"]').fill(MODEL_ID);
+  await form.locator('input[name="destinations"]').fill('pacs');
+  // The console's own check (the JSON), then the node's validation message (priority range).
+  await form.locator('[data-action="dry-run"]').click();
+  t.regex(await page.locator('[data-testid="rule-error"]').innerText(), /when: not valid JSON/);
+  await form.locator('textarea[name="when"]').fill('{ "Modality": "MR", "SeriesDescription": { "wildcard": "*leg*" } }');
+  await form.locator('[data-action="save-rule"]').click();
+  await page.locator('[data-testid="rule-error"]').filter({ hasText: 'priority' }).waitFor();
+  t.regex(await page.locator('[data-testid="rule-error"]').innerText(), /priority: .*100/i);
+  await form.locator('input[name="priority"]').fill('10');
+  await form.locator('[data-action="dry-run"]').click();
+  const summary = page.locator('[data-testid="dry-run-summary"]');
+  await summary.waitFor();
+  t.regex(await summary.innerText(), /Would match 1 of \d+ stored series; overlaps rule legs-basic \(1 series\)/);
+  t.regex(await page.locator('[data-testid="dry-run"]').innerText(), /only "legs-to-pacs" \(priority 10\) runs; "legs-basic" is shadowed/);
+  await shot(page, 'rule-dry-run');
+  await form.locator('[data-action="save-rule"]').click();
+  await page.locator('tr[data-rule="legs-to-pacs"]').waitFor();
+  const set = await apiGet<{ version: number; rules: { id: string; priority: number; destinations: { name: string }[] }[] }>('/api/v1/rules');
+  const created = set.rules.find((r) => r.id === 'legs-to-pacs');
+  t.is(created?.priority, 10);
+  t.deepEqual(created?.destinations.map((d) => d.name), ['pacs']);
+
+  // Disable legs-basic, see the change in the history diff, then revert to the version before.
+  await page.locator('tr[data-rule="legs-basic"] [data-action="toggle"]').click();
+  await page.locator('tr[data-rule="legs-basic"]').filter({ hasText: 'disabled' }).waitFor();
+  await page.locator('[data-action="history"]').click();
+  const latest = set.version + 1;
+  await page.locator(`tr[data-version="${latest}"] [data-action="diff"]`).click();
+  const diff = page.locator('[data-testid="diff"]');
+  await diff.waitFor();
+  t.regex(await diff.locator('.del').allInnerTexts().then((l) => l.join('\n')), /"enabled": true/);
+  t.regex(await diff.locator('.add').allInnerTexts().then((l) => l.join('\n')), /"enabled": false/);
+  await shot(page, 'rule-history');
+  await page.locator(`tr[data-version="${set.version}"] [data-action="revert"]`).click();
+  await page.locator('tr[data-rule="legs-basic"]').filter({ hasText: 'enabled' }).waitFor();
+  const after = await apiGet<{ version: number; rules: { id: string; enabled: boolean }[] }>('/api/v1/rules');
+  t.is(after.version, latest + 1);
+  t.true(after.rules.find((r) => r.id === 'legs-basic')?.enabled);
+  t.truthy(after.rules.find((r) => r.id === 'legs-to-pacs'));
+});
+
+test.serial('a STOW makes an inference job appear; the failed delivery shows its reason; fix the destination and retry it', async (t) => {
+  const page = admin;
+  await page.goto(`${node.url}/console/#/jobs`);
+  await page.locator('[data-testid="jobs"]').waitFor();
+  const leg = await stow('T2 leg research');
+  // The live queue shows the new inference job of the rule made in the console.
+  await page.locator('tr[data-type="inference"]').filter({ hasText: 'rule legs-to-pacs' }).first().waitFor({ timeout: 60_000 });
+  const failed = page.locator('tr[data-type="delivery"][data-state="dead-letter"]').first();
+  await failed.waitFor({ timeout: 60_000 });
+  t.regex(await failed.locator('.reason').innerText(), /HTTP 404 from the destination/);
+  await page.locator('select[name="state"]').selectOption('dead-letter');
+  await page.locator('tr[data-type="inference"]').first().waitFor({ state: 'detached' });
+  await shot(page, 'jobs');
+  await page.locator('select[name="state"]').selectOption('');
+
+  await page.goto(`${node.url}/console/#/destinations`);
+  const card = page.locator('[data-destination="pacs"]');
+  const lastError = card.locator('tr[data-delivery]').first();
+  await lastError.waitFor();
+  t.regex(await lastError.locator('.reason').innerText(), /HTTP 404 from the destination/);
+  await card.locator('[data-action="test"]').click();
+  await card.locator('[data-testid="test-result"]').filter({ hasText: 'Not reachable' }).waitFor();
+  await card.locator('[data-action="edit"]').click();
+  const form = page.locator('[data-testid="destination-editor"]');
+  await form.locator('input[name="url"]').fill(`${pacs.url}/dicom-web`);
+  await form.locator('[data-action="save-destination"]').click();
+  await card.filter({ hasText: `${pacs.url}/dicom-web` }).waitFor();
+  await card.locator('[data-action="test"]').click();
+  await card.locator('[data-testid="test-result"]').filter({ hasText: 'Reachable' }).waitFor();
+  await card.locator('[data-action="retry-delivery"]').first().click();
+  const delivered = await waitFor(async () => (await apiGet<DeliveryView[]>('/api/v1/deliveries?destination=pacs')).find((d) => d.status === 'delivered'), 60_000, 'the retried delivery');
+  t.true(delivered.attempts >= 2, 'one failed attempt, then the retry');
+  const segs = await waitFor(async () => {
+    const s = await segInstances(`${pacs.url}/dicom-web`, leg.series.studyInstanceUID);
+    return s.length ? s : undefined;
+  }, 30_000, 'the SEG in Orthanc');
+  t.is(segs[0]!.sop, delivered.sopInstanceUid);
+  await card.locator('[data-testid="delivery-stats"]').filter({ hasText: 'delivered 1' }).waitFor({ timeout: 15_000 });
+  await shot(page, 'destinations');
+});
+
+test.serial('series list: the rule that matched, why none did, results with review and delivery status, viewer link', async (t) => {
+  const page = admin;
+  const arm = await stow('T1 arm');
+  await waitFor(async () => (await apiGet<EvaluationView[]>(`/api/v1/evaluations?series=${arm.series.seriesInstanceUID}`)).length > 0, 60_000, 'the arm series evaluated');
+  await page.goto(`${node.url}/console/#/series`);
+  const armRow = page.locator(`tr[data-series="${arm.series.seriesInstanceUID}"]`);
+  await armRow.waitFor();
+  const why = await armRow.locator('[data-testid="routing"]').innerText();
+  t.regex(why, /no rule matched/);
+  t.regex(why, /legs-to-pacs: SeriesDescription is "T1 arm", wanted \{"wildcard":"\*leg\*"\}/);
+  const routed = page.locator('tr[data-series]').filter({ hasText: 'T2 leg research' });
+  t.regex(await routed.locator('[data-testid="routing"]').innerText(), /rules: legs-basic, legs-to-pacs|rules: legs-to-pacs, legs-basic/);
+  t.regex(await routed.innerText(), new RegExp(`${MODEL_ID} gen 0\\s+pending\\s+delivered 1`));
+  t.regex((await routed.locator('a').getAttribute('href')) ?? '', /^\/viewer\/dafne-review\?StudyInstanceUIDs=[0-9.]+$/);
+  await shot(page, 'series');
+});
+
+test.serial('models: the learning curve of held-out Dice per generation, promote and roll back', async (t) => {
+  const page = admin;
+  await page.goto(`${node.url}/console/#/models`);
+  await page.locator(`tr[data-model="${MODEL_ID}"] [data-action="open-model"]`).click();
+  const curve = page.locator('svg[data-testid="learning-curve"]');
+  await curve.waitFor();
+  const points = curve.locator('circle[data-generation]');
+  t.is(await points.count(), 3);
+  // Higher Dice is drawn higher: the y coordinates fall as the generations improve.
+  const ys = await Promise.all([0, 1, 2].map(async (g) => Number(await curve.locator(`circle[data-generation="${g}"]`).getAttribute('cy'))));
+  t.true(ys[0]! > ys[1]! && ys[1]! > ys[2]!, `cy ${ys.join(', ')} for held-out Dice ${HELD_OUT.join(', ')}`);
+  t.regex(await page.locator('[data-testid="generations"]').innerText(), /local-fine-tune/);
+  await curve.screenshot({ path: path.join(ARTIFACTS, 'console-learning-curve.png') });
+  await shot(page, 'models');
+  await page.locator('tr[data-generation="2"] [data-action="promote"]').click();
+  await page.locator('tr[data-generation="2"]').filter({ hasText: 'active' }).waitFor();
+  t.is((await apiGet<{ models: { id: string; active: { generation: number } }[] }>('/api/v1/models')).models.find((m) => m.id === MODEL_ID)?.active.generation, 2);
+  await page.locator('[data-action="rollback"]').click();
+  await page.locator('tr[data-generation="0"]').filter({ hasText: 'active' }).waitFor();
+  t.is((await apiGet<{ models: { id: string; active: { generation: number } }[] }>('/api/v1/models')).models.find((m) => m.id === MODEL_ID)?.active.generation, 0);
+});
+
+test.serial('health: storage against the watermark, queue depth, throughput, /metrics link', async (t) => {
+  const page = admin;
+  await page.goto(`${node.url}/console/#/health`);
+  await page.locator('[data-testid="storage-bar"]').waitFor();
+  const text = await page.locator('main').innerText();
+  t.regex(text, /used of .* free; the watermark keeps/);
+  t.regex(await page.locator('[data-testid="throughput"]').innerText(), /last 1h\s+\d+ \(/);
+  t.is(await page.locator('a[href="/metrics"]').count(), 1);
+  await shot(page, 'health');
+});
+
+test.serial('every change made in the console is in GET /api/v1/audit with who and when', async (t) => {
+  const { entries } = await apiGet<{ entries: { at: string; actor: string; action: string; target: string; detail: Record<string, unknown> }[] }>('/api/v1/audit?limit=500');
+  const mine = entries.filter((e) => e.actor === ADMIN.name);
+  const expected: [string, string][] = [
+    ['rule.create', 'rule:legs-to-pacs'],
+    ['rule.update', 'rule:legs-basic'],
+    ['rules.revert', 'rules'],
+    ['destination.put', 'destination:pacs'],
+    ['job.retry', ''],
+    ['model.promote', `model:${MODEL_ID}`],
+    ['model.rollback', `model:${MODEL_ID}`],
+  ];
+  for (const [action, target] of expected) {
+    const e = mine.find((x) => x.action === action && x.target.startsWith(target));
+    t.truthy(e, `${action} ${target} by ${ADMIN.name} in the audit trail`);
+    if (e) t.true(Date.parse(e.at) >= started.getTime() && Date.parse(e.at) <= Date.now(), `${action} at ${e.at}`);
+  }
+  t.false(JSON.stringify(entries).includes('password'), 'no secrets in the audit trail');
+  await admin.goto(`${node.url}/console/#/audit`);
+  await admin.locator('tr[data-audit="model.rollback"]').waitFor();
+  await shot(admin, 'audit');
+});
+
+test.serial('a reader sees the read-only subset', async (t) => {
+  const page = await newPage(); // a new tab: its own sessionStorage, so a separate sign-in
+  await signIn(page, READER.token);
+  const nav = await page.locator('nav a').allInnerTexts();
+  t.deepEqual(nav, ['Series & results', 'Models & learning', 'Health']);
+  await page.goto(`${node.url}/console/#/models`);
+  await page.locator(`tr[data-model="${MODEL_ID}"] [data-action="open-model"]`).click();
+  await page.locator('svg[data-testid="learning-curve"]').waitFor();
+  t.is(await page.locator('[data-action="promote"], [data-action="rollback"], [data-action="run-learning"]').count(), 0);
+  await shot(page, 'reader');
+  await page.close();
+});
+
+test.serial('every request the console made is a documented /api/v1 call or its own files; no errors from our code', (t) => {
+  const calls = Object.values(API) as ApiCall[];
+  const documented = documentedCalls();
+  const templates = calls.map((c) => ({ c, re: new RegExp(`^${c.path.replace(/\{\w+\}/g, '[^/]+')}$`) }));
+  const seen = new Set<string>();
+  for (const r of requests) {
+    if (r.path === '/console/' || /^\/console\/[\w.-]+$/.test(r.path)) continue;
+    const hit = templates.find(({ c, re }) => c.method === r.method && re.test(r.path));
+    t.truthy(hit, `${r.method} ${r.path} is not in the console's API table`);
+    if (hit) seen.add(`${hit.c.method} ${hit.c.path}`);
+    t.true((r.status ?? 0) < 500, `${r.method} ${r.path} answered ${r.status}`);
+  }
+  for (const s of seen) t.true(documented.has(s), `${s} is documented in docs/console.md`);
+  t.true(seen.size >= 20, `the run exercised ${seen.size} distinct API calls`);
+  t.deepEqual(problems, []);
+});
