@@ -16,6 +16,10 @@ import { Metrics } from './http/metrics.js';
 import { ModelRegistry } from './inference/model-registry.js';
 import { createLogger } from './log.js';
 import { ensureDemoModel } from './learning/ensure-demo.js';
+import { LearningService } from './learning/learning-service.js';
+import { learningRouter } from './learning/routes.js';
+import { ShadowRunner } from './learning/shadow.js';
+import type { Policy } from './learning/model-state.js';
 import { exportRouter } from './export/routes.js';
 import { FederationClient } from './federation/client/federation-client.js';
 import { federationRouter } from './federation/client/routes.js';
@@ -46,6 +50,8 @@ export interface Node {
   routing: Routing;
   /** Federation client: delta upload queue and generation pulls (started by `serve`; docs/federation.md). */
   federation: FederationClient;
+  /** Learning runs, promotion policy, nightly schedule (started by `serve`; docs/learning.md). */
+  learning: LearningService;
   app: Koa<AppState>;
   close(): Promise<void>;
 }
@@ -75,8 +81,15 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   const metrics = new Metrics();
   const reviews = new ReviewService(archive, new ReviewEvents(log));
   const audit = new AuditLog(db);
-  const routing = new Routing({ config, db, archive, models, log });
-  const federation = new FederationClient(config.federation, { db, registry: models, log, dataDir });
+  // Learning (issue 6): a candidate under the shadow policy runs beside each routed inference.
+  const shadow: ShadowRunner = new ShadowRunner({ db, models, policy: (id: string): Policy => learning.policy(id), log: log.child({ component: 'shadow' }) });
+  const routing: Routing = new Routing({ config, db, archive, models, log, afterSegment: shadow.afterSegment });
+  const learning: LearningService = new LearningService({ config: config.learning, archive, models, queue: routing.queue, audit, log: log.child({ component: 'learning' }) });
+  const federation = new FederationClient(config.federation, { db, registry: models, log, dataDir, localSets: (id) => learning.localSets(id) });
+  // A candidate the local gate accepted goes to the central server as a delta (issue 7).
+  learning.onAccepted.push(async (e) => {
+    await federation.federateCandidate(e.modelId, e.onnx, e.parentSha256, { trainingSlices: e.trainingSlices, trainingSeries: e.trainingSeries, localGate: { heldOut: e.gate.candidate.heldOut ?? null, benchmark: e.gate.candidate.benchmark ?? null, corrections: e.gate.candidate.corrections ?? null } });
+  });
   // A review releases after-review deliveries at once; the stability tick does it too (durably).
   reviews.events.onReviewed(() => releaseReviewed(db, routing.queue, log));
 
@@ -86,7 +99,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   app.use(requestContext(log));
   app.use(metrics.middleware());
   app.use(authenticate(config.auth.tokens, { isPublic: (p) => isPublicViewerPath(p) || isPublicConsolePath(p) }));
-  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive, audit), jobsRouter(db, routing.queue, audit), exportRouter(db, routing.destinations, audit), auditRouter(audit), overviewRouter({ archive, destinations: routing.destinations, config }), consoleRouter(), federationRouter(federation)]) {
+  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive, audit), jobsRouter(db, routing.queue, audit), exportRouter(db, routing.destinations, audit), auditRouter(audit), overviewRouter({ archive, destinations: routing.destinations, config }), consoleRouter(), federationRouter(federation), learningRouter({ models, learning, audit })]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
@@ -101,10 +114,13 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
     metrics,
     routing,
     federation,
+    learning,
     app,
     close: async () => {
+      await learning.stop();
       await federation.stop();
       await routing.close();
+      await shadow.close();
       await archive.close();
       await db.close();
     },

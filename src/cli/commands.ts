@@ -14,6 +14,7 @@ Commands:
   token NAME ROLE... print a new bearer token and the config entry that grants it
   model list | add DIR | promote MODEL GEN | rollback MODEL
                      the model registry
+  train [--model ID] the nightly learning run now (fine-tune on reviews, gate, promotion policy), with progress
   segment SERIES_DIR --model ID|DIR --out seg.dcm
                      segment a folder of DICOM files into a DICOM SEG (no PACS needed)
   central [site add NAME --public-key FILE | site list | site revoke NAME | model add DIR | merge]
@@ -36,6 +37,8 @@ export async function runCommand(command: string, args: string[], config: Config
       return (await import('./fsck.js')).fsckCommand(config, args);
     case 'model':
       return (await import('./model.js')).modelCommand(config, args);
+    case 'train':
+      return (await import('./train.js')).trainCommand(config, args);
     case 'segment':
       return (await import('./segment.js')).segmentCommand(config, args);
     case 'token':

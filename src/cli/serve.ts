@@ -17,6 +17,8 @@ export async function serve(config: Config): Promise<number> {
   node.routing.startScheduler();
   // Federation (issue 7): upload queue loop and the pull schedule; idle unless federation is configured.
   node.federation.start();
+  // Learning (issue 6): the nightly run (learning.time / timezone); skipped with a reason when too few corrections.
+  node.learning.startSchedule();
   const server = await listen(node, host, port);
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

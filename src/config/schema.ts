@@ -97,6 +97,32 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Continuous learning (issue 6, docs/learning.md "Learning runs"). */
+    learning: z
+      .object({
+        /** Run the nightly job in `serve` (false: only `dafne-node train` / the API run it). */
+        enabled: z.boolean().default(true),
+        /** Nightly start, "HH:MM" 24 h, in `timezone` (IANA; default the process's). */
+        time: z.string().regex(/^([01]?\d|2[0-3]):([0-5]\d)$/, 'must be HH:MM (24 h)').default('02:00'),
+        timezone: z.string().min(1).optional(),
+        /** Fewest new corrected (or accepted) training slices worth a run; fewer: skipped with the reason. */
+        minSlices: z.number().int().min(1).default(5),
+        /** What happens to a candidate the gate accepted: auto activates it, shadow runs it beside the active model, manual waits for promote. */
+        policy: z.enum(['auto', 'shadow', 'manual']).default('shadow'),
+        /** Per-model policy overrides: { <model id>: auto | shadow | manual }. */
+        models: z.record(z.string(), z.enum(['auto', 'shadow', 'manual'])).default({}),
+        /** Share of series held out for validation (by Series UID hash); never change it once data exists. */
+        heldOutFraction: z.number().min(0.01).max(0.9).default(0.2),
+        /** Held-out series frozen as the local benchmark set (the first ones reviewed). */
+        benchmarkSeries: z.number().int().min(0).max(1000).default(5),
+        /** Gate: largest allowed mean-Dice loss on held-out and benchmark; required gain on the new corrections. */
+        epsilon: z.number().min(0).max(1).default(0.005),
+        minImprovement: z.number().min(0).max(1).default(0),
+        /** Fine-tuning recipe overrides (src/learning/recipe.ts; default Dafne's: Adam 1e-3, 5 epochs, batch 5). */
+        recipe: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict()
+      .prefault({}),
     /** Federation client (issue 7, docs/federation.md "Node client"). */
     federation: z
       .object({

@@ -10,7 +10,7 @@ import { loadSeriesSnapshot } from '../routing/series-snapshot.js';
 import type { ModelRegistry } from './model-registry.js';
 import { OnnxRunner } from './onnx-runner.js';
 import { segVariant, variantKey } from './seg-variants.js';
-import { segmentSeries } from './segment-series.js';
+import { segmentSeries, type SegmentSeriesResult } from './segment-series.js';
 
 export interface InferenceDeps {
   db: Database;
@@ -20,6 +20,8 @@ export interface InferenceDeps {
   log: Logger;
   softwareVersion: string;
   threads: number;
+  /** Called after the SEG of the active model is stored (the learning shadow policy compares a candidate). */
+  afterSegment?: (e: { modelId: string; generation: number; aiResultId: string; files: Buffer[]; labels: SegmentSeriesResult['labels']; segments: SegmentSeriesResult['segments'] }) => Promise<void>;
 }
 
 /** Stores one Part 10 object in the archive (blob, then index) and returns its index record. */
@@ -134,6 +136,8 @@ export class InferenceJobs {
       return { id: ins!.id, sop: main.sopInstanceUid, timings };
     });
     log.info({ jobId: job.id, aiResult: String(row.id), model: d.model, generation: pkg.card.generation, ms: Math.round(timings.totalMs) }, 'inference done; SEG stored');
+    // Never fails the job: the hook only records (shadow agreement); its result is not delivered.
+    await this.deps.afterSegment?.({ modelId: d.model, generation: pkg.card.generation, aiResultId: String(row.id), files, labels: result.labels, segments: result.segments }).catch((err: Error) => log.warn({ err: err.message }, 'after-segment hook failed'));
     return { row, variants };
   }
 

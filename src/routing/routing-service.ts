@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { Database } from '../db/data-source.js';
 import { DELIVERY_JOB, deliveryHandler, releaseReviewed, type DeliveryJobData } from '../export/deliveries.js';
 import { DestinationStore } from '../export/destination-store.js';
-import { InferenceJobs } from '../inference/inference-job.js';
+import { InferenceJobs, type InferenceDeps } from '../inference/inference-job.js';
 import type { ModelRegistry } from '../inference/model-registry.js';
 import { JobQueue } from '../jobs/queue.js';
 import { VERSION } from '../version.js';
@@ -22,6 +22,8 @@ export interface RoutingDeps {
   archive: Archive;
   models: ModelRegistry;
   log: Logger;
+  /** After each AI SEG is stored (learning's shadow comparison; src/learning/shadow.ts). */
+  afterSegment?: InferenceDeps['afterSegment'];
 }
 
 /**
@@ -45,7 +47,7 @@ export class Routing {
     this.destinations = new DestinationStore(db);
     this.scheduler = new StabilityScheduler(archive, { db, rules: this.rules, queue: this.queue, log: log.child({ component: 'routing' }) }, config.routing);
     this.scheduler.onTick.push(() => releaseReviewed(db, this.queue, log));
-    this.inference = new InferenceJobs({ db, archive, models: deps.models, queue: this.queue, log: log.child({ component: 'inference' }), softwareVersion: VERSION, threads: 2 });
+    this.inference = new InferenceJobs({ db, archive, models: deps.models, queue: this.queue, log: log.child({ component: 'inference' }), softwareVersion: VERSION, threads: 2, afterSegment: deps.afterSegment });
   }
 
   /** Imports `routing.rulesFile`: destinations are upserted, rules become a new version when the file changed. */
