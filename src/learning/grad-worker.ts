@@ -10,11 +10,16 @@ import { batchGradients } from './trainer.js';
  * A data-parallel gradient worker (parallel.ts): its own wasm instance and copy of the network;
  * computes gradients of its shard of each batch and receives the updated weights after each step.
  * (tfjs-wasm threads do not work in Node, engine notes: worker threads are how a second core helps.)
+ * With BatchNorm trained, the shard's batch statistics normalise it (as per-device BatchNorm in
+ * data-parallel PyTorch) and the worker's updated running statistics go back with the gradients.
  */
 export type WorkerRequest =
-  | { type: 'grads'; batch: SliceSet; fraction: number }
+  | { type: 'grads'; batch: SliceSet; fraction: number; ceWeights?: readonly number[] }
   | { type: 'weights'; weights: [string, Float32Array][] };
-export type WorkerReply = { type: 'grads'; loss: number; grads: [string, Float32Array][] } | { type: 'ok' } | { type: 'error'; message: string };
+export type WorkerReply =
+  | { type: 'grads'; loss: number; grads: [string, Float32Array][]; state: [string, Float32Array][] }
+  | { type: 'ok' }
+  | { type: 'error'; message: string };
 
 const { onnx, classes, recipe } = workerData as { onnx: Uint8Array; classes: number; recipe: Recipe };
 await initTf('wasm');
@@ -27,13 +32,14 @@ port.on('message', (m: WorkerRequest) => {
       port.postMessage({ type: 'ok' } satisfies WorkerReply);
       return;
     }
-    const { loss, grads } = batchGradients(net, m.batch, classes, recipe, m.fraction);
+    const { loss, grads } = batchGradients(net, m.batch, classes, recipe, m.fraction, m.ceWeights);
     const out: [string, Float32Array][] = Object.entries(grads).map(([k, t]) => {
       const data = (t.dataSync() as Float32Array).slice();
       t.dispose();
       return [k, data];
     });
-    port.postMessage({ type: 'grads', loss, grads: out } satisfies WorkerReply, out.map(([, d]) => d.buffer as ArrayBuffer));
+    const state: [string, Float32Array][] = recipe.trainBatchNorm ? [...net.state].map(([k, v]) => [k, (v.dataSync() as Float32Array).slice()]) : [];
+    port.postMessage({ type: 'grads', loss, grads: out, state } satisfies WorkerReply, [...out, ...state].map(([, d]) => d.buffer as ArrayBuffer));
   } catch (e) {
     port.postMessage({ type: 'error', message: (e as Error).message } satisfies WorkerReply);
   }

@@ -15,13 +15,19 @@ export const recipeSchema = z
     microBatch: z.number().int().min(0).default(0),
     diceWeight: z.number().min(0).default(1),
     crossEntropyWeight: z.number().min(0).default(1),
+    /** Cross-entropy class weights ∝ pixel frequency^−classBalance over the training set (0 = unweighted, Dafne used weighted CE). */
+    classBalance: z.number().min(0).max(1).default(0),
     l2Pull: z.number().min(0).default(0),
+    /** Rehearsal slices mixed in per correction slice and epoch, when a rehearsal buffer is given (fineTune). */
+    rehearsal: z.number().min(0).default(0),
     trainBatchNorm: z.boolean().default(false),
     /** Random intensity gain / shift of training slices (off in Dafne's recipe). */
     augment: z.boolean().default(false),
     /** 'cosine' decays the learning rate to 5 % over the run (training from scratch); Dafne: constant. */
     schedule: z.enum(['constant', 'cosine']).default('constant'),
     seed: z.number().int().default(1),
+    /** Worker threads for data-parallel gradients (1 = in the calling thread). */
+    workers: z.number().int().min(1).max(16).default(1),
   })
   .strict();
 

@@ -34,9 +34,9 @@ async function main(): Promise<void> {
 
   // Optional argument 4: continue from an earlier model.onnx instead of the seeded initial weights.
   const init = process.argv[5];
-  const net = new TrainableOnnx(init ? readOnnx(await readFile(init)) : demoNetwork(1));
-  if (init) console.log(`continuing from ${init}`);
-  const r = recipe({ learningRate: init ? 1e-3 : 3e-3, epochs, batchSize: 8, trainBatchNorm: true, augment: true, schedule: 'cosine', seed: 1 });
+  const net = new TrainableOnnx(demoNetwork(1));
+  if (init) console.log(`warm start from ${init}: ${warmStart(net, new TrainableOnnx(readOnnx(await readFile(init))))}`);
+  const r = recipe({ learningRate: init ? 1e-3 : 3e-3, epochs, batchSize: 8, trainBatchNorm: true, augment: true, schedule: 'cosine', classBalance: 0.5, seed: 1 });
   const start = performance.now();
   const result = await fineTune(net, train, classes, r, {
     deadline: start + budgetMin * 60_000,
@@ -71,6 +71,33 @@ async function main(): Promise<void> {
   await writeFile(path.join(outDir, 'training-report.md'), report(finalCard.training.notes!, scores, perLabel, mean, result, train.count, onnx.length));
   console.log(`wrote ${outDir} (${(onnx.length / 1e6).toFixed(2)} MB) in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
   net.dispose();
+}
+
+/**
+ * Copies the weights of an earlier demo model into `net`: every initializer of the same name and
+ * shape; a head with fewer input channels (the first model's, before the head also read up0) goes
+ * into the first channels, the new inputs starting at 0 — the same function, and a gradient path.
+ */
+function warmStart(net: TrainableOnnx, from: TrainableOnnx): string {
+  const old = from.weights(true);
+  const next = new Map<string, Float32Array>();
+  let copied = 0, widened = 0;
+  for (const [name, v] of [...net.variables, ...net.state]) {
+    const src = old.get(name);
+    if (!src) continue;
+    if (src.length === v.size) { next.set(name, src); copied++; continue; }
+    const [cout, cin] = v.shape as number[];
+    const oldIn = src.length / cout!;
+    if (name === 'head.weight' && Number.isInteger(oldIn) && oldIn < cin!) {
+      const w = new Float32Array(v.size);
+      for (let o = 0; o < cout!; o++) w.set(src.subarray(o * oldIn, (o + 1) * oldIn), o * cin!);
+      next.set(name, w);
+      widened++;
+    }
+  }
+  net.setWeights(next);
+  from.dispose();
+  return `${copied} initializers copied, ${widened} widened`;
 }
 
 function report(notes: string, scores: { contrast: string; dice: DiceScores }[], perLabel: number[], mean: number, result: { steps: number; slicesSeen: number; seconds: number; epochLosses: number[] }, trainSlices: number, bytes: number): string {

@@ -1,7 +1,8 @@
 import { seededRandom } from '../inference/onnx/test-models.js';
-import { diceCeLoss, oneHotMasks } from './loss.js';
+import { classWeights, diceCeLoss, oneHotMasks } from './loss.js';
+import { GradientPool } from './parallel.js';
 import { microBatchFor, type Recipe } from './recipe.js';
-import { pick, type SliceSet } from './slice-set.js';
+import { concatSets, pick, type SliceSet } from './slice-set.js';
 import { tf } from './tf-backend.js';
 import type { TrainableOnnx } from './trainable-onnx.js';
 
@@ -24,11 +25,11 @@ export interface TrainResult {
  * Gradients of the batch loss (scaled by the micro-batch's `fraction` of the whole batch), by
  * initializer name, and the (unscaled) loss.
  */
-export function batchGradients(net: TrainableOnnx, batch: SliceSet, classes: number, r: Recipe, fraction: number): { loss: number; grads: tf.NamedTensorMap } {
+export function batchGradients(net: TrainableOnnx, batch: SliceSet, classes: number, r: Recipe, fraction: number, ceWeights?: readonly number[]): { loss: number; grads: tf.NamedTensorMap } {
   const x = tf.tensor4d(batch.images, [batch.count, batch.height, batch.width, 1]);
   const y = oneHotMasks(batch.masks, batch.count, batch.height, batch.width, classes);
   const vars = [...net.variables.values()];
-  const { value, grads } = tf.variableGrads(() => tf.mul(diceCeLoss(net.forward(x, { batchStats: r.trainBatchNorm }), y, { dice: r.diceWeight, crossEntropy: r.crossEntropyWeight }), fraction) as tf.Scalar, vars);
+  const { value, grads } = tf.variableGrads(() => tf.mul(diceCeLoss(net.forward(x, { batchStats: r.trainBatchNorm }), y, { dice: r.diceWeight, crossEntropy: r.crossEntropyWeight, classWeights: ceWeights }), fraction) as tf.Scalar, vars);
   const loss = value.dataSync()[0]! / fraction;
   value.dispose();
   x.dispose();
@@ -63,23 +64,44 @@ export interface FineTuneOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Stop after the step during which performance.now() passes this (a time budget). */
   deadline?: number;
+  /**
+   * Rehearsal buffer: earlier accepted training slices (never the frozen benchmark set). Each epoch
+   * mixes a fresh random `recipe.rehearsal` × data.count of them into the shuffled corrections, so
+   * the update keeps seeing what the model already did well (protection against forgetting).
+   */
+  rehearsal?: SliceSet;
 }
 
 export async function fineTune(net: TrainableOnnx, data: SliceSet, classes: number, r: Recipe, opts: FineTuneOptions | ((p: TrainProgress) => void) = {}): Promise<TrainResult> {
-  const { onProgress, deadline } = typeof opts === 'function' ? { onProgress: opts, deadline: undefined } : opts;
+  const { onProgress, deadline, rehearsal } = typeof opts === 'function' ? { onProgress: opts, deadline: undefined, rehearsal: undefined } : opts;
   if (data.count === 0) throw new Error('fineTune: no training slices');
+  const corrections = data.count;
+  const mixIn = rehearsal && rehearsal.count > 0 ? Math.min(rehearsal.count, Math.round(r.rehearsal * corrections)) : 0;
+  if (mixIn > 0) data = concatSets([data, rehearsal!]);
   const t0 = performance.now();
+  // Data-parallel over worker threads (each its own wasm instance) when the recipe asks for it.
+  const pool = r.workers > 1 ? await GradientPool.create(net.toBytes(), classes, r, r.workers) : undefined;
+  try {
+    return await train(net, data, corrections, mixIn, classes, r, t0, pool, onProgress, deadline);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function train(net: TrainableOnnx, data: SliceSet, corrections: number, mixIn: number, classes: number, r: Recipe, t0: number, pool: GradientPool | undefined, onProgress: FineTuneOptions['onProgress'], deadline: number | undefined): Promise<TrainResult> {
   const rand = seededRandom(r.seed);
   const optimizer = tf.train.adam(r.learningRate);
   const base = r.l2Pull > 0 ? new Map([...net.variables].map(([n, v]) => [n, tf.clone(v)])) : undefined;
   const micro = microBatchFor(r, data.height, data.width);
-  const stepsPerEpoch = Math.ceil(data.count / r.batchSize);
+  const ceWeights = r.classBalance > 0 ? classWeights(data.masks, classes, r.classBalance) : undefined;
+  const stepsPerEpoch = Math.ceil((corrections + mixIn) / r.batchSize);
   const epochLosses: number[] = [];
   let step = 0;
   let seen = 0;
   const totalSteps = stepsPerEpoch * r.epochs;
   training: for (let epoch = 0; epoch < r.epochs; epoch++) {
-    const order = Array.from({ length: data.count }, (_, i) => i);
+    const order = Array.from({ length: corrections }, (_, i) => i);
+    if (mixIn > 0) order.push(...sample(rand, data.count - corrections, mixIn).map((k) => corrections + k));
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
@@ -89,9 +111,12 @@ export async function fineTune(net: TrainableOnnx, data: SliceSet, classes: numb
       const idx = order.slice(s * r.batchSize, (s + 1) * r.batchSize);
       if (r.schedule === 'cosine') {
         // AdamOptimizer reads its public learningRate on every step.
-        (optimizer as unknown as { learningRate: number }).learningRate = r.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
+        // With a time budget the decay follows whichever runs out first, steps or time, so a run cut
+        // short by its deadline still ends at the low learning rate (seen: a loaded machine).
+        const done = Math.min(1, Math.max(step / totalSteps, deadline !== undefined ? (performance.now() - t0) / (deadline - t0) : 0));
+        (optimizer as unknown as { learningRate: number }).learningRate = r.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * done)));
       }
-      const loss = applyStep(net, optimizer, data, idx, classes, r, micro, base, rand);
+      const loss = await applyStep(net, optimizer, data, idx, classes, r, micro, base, rand, ceWeights, pool);
       lossSum += loss;
       seen += idx.length;
       step++;
@@ -110,34 +135,52 @@ export async function fineTune(net: TrainableOnnx, data: SliceSet, classes: numb
   return { epochLosses, steps: step, slicesSeen: seen, seconds: (performance.now() - t0) / 1000 };
 }
 
-function applyStep(net: TrainableOnnx, optimizer: tf.Optimizer, data: SliceSet, idx: number[], classes: number, r: Recipe, micro: number, base: Map<string, tf.Tensor> | undefined, rand: () => number): number {
-  let sum: tf.NamedTensorMap | undefined;
+/** `k` distinct indices of [0, n), seeded (partial Fisher–Yates). */
+function sample(rand: () => number, n: number, k: number): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rand() * (n - i));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a.slice(0, k);
+}
+
+/**
+ * One optimizer step on the slices `idx`: gradients accumulated over micro-batches (each split over
+ * the worker pool when there is one), plus the L2 pull, then Adam. Returns the batch loss.
+ */
+async function applyStep(net: TrainableOnnx, optimizer: tf.Optimizer, data: SliceSet, idx: number[], classes: number, r: Recipe, micro: number, base: Map<string, tf.Tensor> | undefined, rand: () => number, ceWeights: readonly number[] | undefined, pool: GradientPool | undefined): Promise<number> {
+  const sum = new Map<string, tf.Tensor>();
+  const add = (k: string, g: tf.Tensor) => {
+    const prev = sum.get(k);
+    if (!prev) return void sum.set(k, g);
+    sum.set(k, tf.add(prev, g));
+    prev.dispose();
+    g.dispose();
+  };
   let loss = 0;
-  for (let m = 0; m < idx.length; m += micro) {
-    let batch = pick(data, idx.slice(m, m + micro));
+  const chunk = micro * (pool?.size ?? 1);
+  for (let m = 0; m < idx.length; m += chunk) {
+    let batch = pick(data, idx.slice(m, m + chunk));
     if (r.augment) batch = augment(batch, rand);
     const fraction = batch.count / idx.length;
-    const { loss: l, grads } = batchGradients(net, batch, classes, r, fraction);
-    loss += l * fraction;
-    if (!sum) sum = grads;
-    else {
-      for (const k of Object.keys(grads)) {
-        const next = tf.add(sum[k]!, grads[k]!);
-        sum[k]!.dispose();
-        grads[k]!.dispose();
-        sum[k] = next;
-      }
+    if (pool) {
+      const { loss: l, grads, state } = await pool.gradients(batch, fraction, ceWeights);
+      loss += l * fraction;
+      for (const [k, v] of net.variables) add(k, tf.tensor(grads.get(k)!, v.shape));
+      if (state.size) net.setWeights(state);
+    } else {
+      const { loss: l, grads } = batchGradients(net, batch, classes, r, fraction, ceWeights);
+      loss += l * fraction;
+      for (const k of Object.keys(grads)) add(k, grads[k]!);
     }
   }
   if (base) {
-    for (const [n, v] of net.variables) {
-      const next = tf.tidy(() => tf.add(sum![n]!, tf.mul(tf.sub(v, base.get(n)!), 2 * r.l2Pull)));
-      sum![n]!.dispose();
-      sum![n] = next;
-    }
+    for (const [n, v] of net.variables) add(n, tf.tidy(() => tf.mul(tf.sub(v, base.get(n)!), 2 * r.l2Pull)));
   }
   // Optimizers key gradients by the tf.Variable's registered name.
-  optimizer.applyGradients(Object.fromEntries([...net.variables].map(([n, v]) => [v.name, sum![n]!])));
-  for (const t of Object.values(sum!)) t.dispose();
+  optimizer.applyGradients(Object.fromEntries([...net.variables].map(([n, v]) => [v.name, sum.get(n)!])));
+  for (const t of sum.values()) t.dispose();
+  if (pool) await pool.setWeights(net.weights(r.trainBatchNorm));
   return loss;
 }

@@ -31,3 +31,35 @@ test('data-parallel steps over 2 worker threads give the weights of single-threa
     single.dispose();
   }
 });
+
+test('fineTune with workers: 2 (data-parallel, BatchNorm trained per shard) matches one thread for cross-entropy with frozen BatchNorm, and trains with batch statistics', async (t) => {
+  await initTf('wasm');
+  const onnx = writeOnnx(tinyUNet({ classes: 3, base: 4, depth: 2, seed: 7, batchNorm: 'random', size: [32, 32] }));
+  const images = randomArray(6 * 32 * 32, 4);
+  const data = { images, masks: Uint8Array.from(images, (v) => (v > 0.3 ? 2 : v > -0.3 ? 1 : 0)), count: 6, height: 32, width: 32 };
+  const r = recipe({ batchSize: 3, epochs: 2, learningRate: 1e-2, diceWeight: 0, l2Pull: 0.1 });
+  const single = new TrainableOnnx(readOnnx(onnx));
+  const par = new TrainableOnnx(readOnnx(onnx));
+  const withBn = new TrainableOnnx(readOnnx(onnx));
+  try {
+    await fineTune(single, data, 3, r);
+    const res = await fineTune(par, data, 3, recipe({ ...r, workers: 2 }));
+    t.is(res.steps, 4);
+    const a = single.weights(false), b = par.weights(false);
+    let worst = 0;
+    for (const [k, v] of a) worst = Math.max(worst, relativeMaxDiff(b.get(k)!, v));
+    t.log(`fineTune 1 vs 2 workers, worst relative weight difference: ${worst.toExponential(2)}`);
+    t.true(worst < 1e-4);
+    // Batch statistics per shard: the running statistics come back from the workers and change.
+    const before = withBn.weights(true);
+    await fineTune(withBn, data, 3, recipe({ ...r, workers: 2, trainBatchNorm: true }));
+    const after = withBn.weights(true);
+    const stat = [...withBn.state.keys()][0]!;
+    t.notDeepEqual(Array.from(after.get(stat)!), Array.from(before.get(stat)!));
+    t.true([...after.values()].every((v) => v.every(Number.isFinite)));
+  } finally {
+    single.dispose();
+    par.dispose();
+    withBn.dispose();
+  }
+});
