@@ -18,7 +18,7 @@ export function auditRouter(audit: AuditLog): Router<AppState> {
     const before = q(ctx, 'before');
     if (before && !/^\d{1,18}$/.test(before)) throw httpError('bad_request', 'before must be an audit entry id');
     const limit = q(ctx, 'limit');
-    if (limit && !/^\d{1,4}$/.test(limit)) throw httpError('bad_request', 'limit must be a number from 1 to 5000');
+    if (limit && (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > 5000)) throw httpError('bad_request', 'limit must be a number from 1 to 5000');
     const entries = await audit.list({ actor: q(ctx, 'actor'), action: q(ctx, 'action'), target: q(ctx, 'target'), since: since && new Date(since).toISOString(), before, limit: limit ? Number(limit) : undefined });
     ctx.body = { entries };
   });

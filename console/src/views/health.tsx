@@ -23,7 +23,7 @@ export function HealthView(_: { me: Me }) {
           <h3>
             Storage {s.storage.full ? <Badge kind="bad">above the watermark: STOW-RS refused</Badge> : <Badge kind="ok">accepting</Badge>}
           </h3>
-          <svg class="bar" viewBox="0 0 400 24" role="img" aria-label="disk use" data-testid="storage-bar">
+          <svg class="bar" viewBox="0 0 400 24" preserveAspectRatio="none" role="img" aria-label="disk use" data-testid="storage-bar">
             <rect x="0" y="2" width="400" height="20" class="bar-bg" />
             <rect x="0" y="2" width={(400 * pct(s.storage.usedBytes)) / 100} height="20" class={s.storage.full ? 'bar-bad' : 'bar-used'} />
             <line x1={400 - (400 * pct(s.storage.watermarkFreeBytes)) / 100} x2={400 - (400 * pct(s.storage.watermarkFreeBytes)) / 100} y1="0" y2="24" class="bar-mark" />
