@@ -49,6 +49,7 @@ export async function modelCommand(config: Config, args: string[]): Promise<numb
           return 64;
         }
         const g = await node.models.promote(positional[0], generation, actor, reason);
+        await node.audit.record({ actor, action: 'model.promote', target: `model:${g.modelId}`, detail: { generation: g.generation, sha256: g.sha256, reason: reason ?? null } });
         process.stdout.write(`${g.modelId}: generation ${g.generation} is now active\n`);
         return 0;
       }
@@ -58,6 +59,7 @@ export async function modelCommand(config: Config, args: string[]): Promise<numb
           return 64;
         }
         const g = await node.models.rollback(positional[0], actor, reason);
+        await node.audit.record({ actor, action: 'model.rollback', target: `model:${g.modelId}`, detail: { generation: g.generation, sha256: g.sha256, reason: reason ?? null } });
         process.stdout.write(`${g.modelId}: rolled back; generation ${g.generation} is now active\n`);
         return 0;
       }

@@ -104,7 +104,18 @@ export const configSchema = z
         enabled: z.boolean().default(true),
         /** Nightly start, "HH:MM" 24 h, in `timezone` (IANA; default the process's). */
         time: z.string().regex(/^([01]?\d|2[0-3]):([0-5]\d)$/, 'must be HH:MM (24 h)').default('02:00'),
-        timezone: z.string().min(1).optional(),
+        timezone: z
+          .string()
+          .min(1)
+          .refine((tz) => {
+            try {
+              new Intl.DateTimeFormat('en', { timeZone: tz });
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'not an IANA timezone (e.g. Europe/Rome)')
+          .optional(),
         /** Fewest new corrected (or accepted) training slices worth a run; fewer: skipped with the reason. */
         minSlices: z.number().int().min(1).default(5),
         /** What happens to a candidate the gate accepted: auto activates it, shadow runs it beside the active model, manual waits for promote. */

@@ -67,7 +67,8 @@ export class LearningService {
     try {
       return recipe(this.d.config.recipe as RecipeInput);
     } catch (err) {
-      throw new Error(`learning.recipe: ${(err as Error).message}`);
+      const issues = (err as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
+      throw new Error(`learning.recipe: ${issues ? issues.map((i) => `${i.path.map(String).join('.') || 'recipe'}: ${i.message}`).join('; ') : (err as Error).message}`);
     }
   }
 
