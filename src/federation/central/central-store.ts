@@ -69,8 +69,11 @@ export class SiteExistsError extends Error {}
 export class CentralStore {
   constructor(private readonly db: Database) {}
 
-  private q(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-    return this.db.dataSource.query(sql, params) as Promise<Record<string, unknown>[]>;
+  /** Rows of a query. TypeORM answers UPDATE / DELETE with [rows, affectedCount]: unwrap that. */
+  private async q(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    const result = (await this.db.dataSource.query(sql, params)) as unknown;
+    if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as Record<string, unknown>[];
+    return result as Record<string, unknown>[];
   }
 
   async addSite(siteId: string, publicKeyPem: string, tokenSha256: string): Promise<void> {
