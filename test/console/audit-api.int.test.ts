@@ -68,6 +68,20 @@ test.serial('rule and destination changes each leave one audit entry with who, w
   t.is((await call('GET', '/api/v1/audit?target=destination:pacs&limit=1')).json.entries.length, 1);
 });
 
+test.serial('cancelling and retrying a job leave audit entries', async (t) => {
+  // No workers run in this node: a queued job waits in `created` until an admin cancels it.
+  const id = await n.node.routing.queue.send('delivery', { deliveryId: '0', destination: 'none', sopInstanceUid: '1.2.3' });
+  t.truthy(id);
+  const res = await call('POST', `/api/v1/jobs/${id}/cancel`);
+  t.is(res.status, 200, JSON.stringify(res.json));
+  t.is(res.json.state, 'cancelled');
+  t.is((await call('POST', `/api/v1/jobs/${id}/retry`)).status, 409, 'only a dead-letter job can be retried');
+  const [e] = (await call('GET', `/api/v1/audit?target=job:${id}`)).json.entries as { actor: string; action: string; detail: any }[];
+  t.is(e?.action, 'job.cancel');
+  t.is(e?.actor, ADMIN.name);
+  t.deepEqual(e?.detail, { type: 'delivery', state: 'created' });
+});
+
 test.serial('the audit trail is for admins, and its query is validated', async (t) => {
   t.is((await call('GET', '/api/v1/audit', undefined, READER.token)).status, 403);
   t.is((await call('GET', '/api/v1/audit?since=yesterday')).status, 400);

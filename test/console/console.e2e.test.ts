@@ -80,7 +80,8 @@ async function signIn(page: Page, token: string): Promise<void> {
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: true });
 
-test.before(async () => {
+test.before(async (t) => {
+  t.timeout(300_000); // Orthanc, three `model add` runs, a node, a routed series, Chromium
   if (!existsSync(path.join(REPO_ROOT, 'dist/console/console.js'))) throw new Error('dist/console/console.js is missing: run "npm run build" (or npm run build:console)');
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -164,6 +165,7 @@ test.serial('create a rule (after a validation message), dry-run it, disable and
 });
 
 test.serial('a STOW makes an inference job appear; the failed delivery shows its reason; fix the destination and retry it', async (t) => {
+  t.timeout(240_000);
   const page = admin;
   await page.goto(`${node.url}/console/#/jobs`);
   await page.locator('[data-testid="jobs"]').waitFor();
@@ -240,6 +242,11 @@ test.serial('models: the learning curve of held-out Dice per generation, promote
   t.is((await apiGet<{ models: { id: string; active: { generation: number } }[] }>('/api/v1/models')).models.find((m) => m.id === MODEL_ID)?.active.generation, 2);
   await page.locator('[data-action="rollback"]').click();
   await page.locator('tr[data-generation="0"]').filter({ hasText: 'active' }).waitFor();
+  // "Run now": with no corrected series yet, the run is skipped and says why.
+  await page.locator('[data-action="run-learning"]').click();
+  const run = page.locator('[data-testid="runs"] tr').filter({ hasText: 'skipped' }).first();
+  await run.waitFor({ timeout: 60_000 });
+  t.regex(await run.innerText(), /new corrected slices?, fewer than \d+/);
   t.is((await apiGet<{ models: { id: string; active: { generation: number } }[] }>('/api/v1/models')).models.find((m) => m.id === MODEL_ID)?.active.generation, 0);
 });
 
@@ -265,6 +272,7 @@ test.serial('every change made in the console is in GET /api/v1/audit with who a
     ['job.retry', ''],
     ['model.promote', `model:${MODEL_ID}`],
     ['model.rollback', `model:${MODEL_ID}`],
+    ['learning.run', 'model:'],
   ];
   for (const [action, target] of expected) {
     const e = mine.find((x) => x.action === action && x.target.startsWith(target));
