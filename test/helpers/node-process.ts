@@ -43,6 +43,8 @@ export interface NodeProcessOptions {
   /** YAML text for DAFNE_CONFIG. */
   configYaml?: string;
   startTimeoutMs?: number;
+  /** The command and its arguments (default ['serve']; e.g. ['central'] for the central role). */
+  command?: string[];
 }
 
 /**
@@ -63,7 +65,7 @@ export async function startNodeProcess(opts: NodeProcessOptions = {}): Promise<N
   const url = `http://127.0.0.1:${port}`;
   const start = async (): Promise<void> => {
     const out = createWriteStream(logFile, { flags: 'a' });
-    child = spawn(process.execPath, ['--max-semi-space-size=2', path.join(REPO_ROOT, 'bin/dafne-node.js'), 'serve'], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, ['--max-semi-space-size=2', path.join(REPO_ROOT, 'bin/dafne-node.js'), ...(opts.command ?? ['serve'])], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
     const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
