@@ -9,8 +9,8 @@ import { concatSets, emptySliceSet, type SliceSet } from './slice-set.js';
  * Training data from stored reviews (issue 6 item 2). A reviewed series is the newest accepted or
  * corrected review of a result of this model for that source series: the corrected SEG, or the AI
  * SEG itself when it was accepted as is. Each series has exactly one role:
- * - `benchmark`: one of the first `benchmarkSeries` held-out series, frozen in `learning_benchmark`
- *   when first chosen (filled up in review order until full, never removed or replaced);
+ * - `benchmark`: the 1st, 3rd, 5th… held-out series in review order until there are
+ *   `benchmarkSeries`, frozen in `learning_benchmark` when chosen (never removed or replaced);
  * - `held-out`: the other held-out series (`isHeldOut`, by Series UID hash: never trained on);
  * - `train`: the rest, but only those no earlier run of this model trained on (`learning_sample`).
  */
@@ -79,14 +79,21 @@ export async function assignRoles(archive: Archive, modelId: string, items: Revi
   const bench = new Set(((await db.query('SELECT series_instance_uid AS s FROM learning_benchmark WHERE model_id = $1', [modelId])) as { s: string }[]).map((r) => r.s));
   const trained = new Set(((await db.query(`SELECT series_instance_uid AS s FROM learning_sample WHERE model_id = $1 AND role = 'train'`, [modelId])) as { s: string }[]).map((r) => r.s));
   const out: (ReviewedItem & { role: Role })[] = [];
+  let heldOut = 0;
   for (const it of items) {
     if (bench.has(it.seriesInstanceUid)) out.push({ ...it, role: 'benchmark' });
     else if (isHeldOut(it.seriesInstanceUid, o.heldOutFraction)) {
-      if (bench.size < o.benchmarkSeries) {
+      // Alternate while the benchmark fills (1st, 3rd, 5th… held-out series), so the held-out check
+      // has data from the start too. Replaying older items can never move one into the benchmark:
+      // the benchmark only grew since, and the held-out count up to that item is the same.
+      if (bench.size < o.benchmarkSeries && bench.size <= heldOut) {
         await db.query('INSERT INTO learning_benchmark (model_id, series_instance_uid, result_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [modelId, it.seriesInstanceUid, it.resultId]);
         bench.add(it.seriesInstanceUid);
         out.push({ ...it, role: 'benchmark' });
-      } else out.push({ ...it, role: 'held-out' });
+      } else {
+        heldOut++;
+        out.push({ ...it, role: 'held-out' });
+      }
     } else if (!trained.has(it.seriesInstanceUid)) out.push({ ...it, role: 'train' });
   }
   return out;

@@ -125,6 +125,11 @@ async function learningScenario(t: ExecutionContext, n: TestNode): Promise<void>
   t.true(Object.keys(g1.scores.perLabel ?? {}).length > 0);
   t.true(typeof gens[0]!.scores.heldOut === 'number', 'the base generation is scored on the same sets');
   t.is(g1.parentSha256, pkg0.sha256);
+  const autoJob = (await api<{ id: string; state: string; progress: number; progressMessage: string }[]>(n, '/api/v1/jobs?type=learning')).body.find((j) => j.id === auto.jobId)!;
+  t.like(autoJob, { state: 'completed', progress: 1 }, 'the run shows as a finished learning job');
+  t.like((await api<LearningRunView>(n, `/api/v1/learning/runs/${auto.id}`)).body, { id: auto.id, progress: 1, trigger: 'api', actor: ADMIN.name });
+  t.is((await api(n, '/api/v1/learning/runs', { body: { modelId: 'no-such-model' } })).status, 404);
+  t.is((await api(n, '/api/v1/learning/runs', { body: { modelId: MODEL }, token: READER.token })).status, 403);
   const again = await runNow(n);
   t.is(again.status, 'skipped', 'trained series are never trained again');
   t.is(again.slices, 0);
