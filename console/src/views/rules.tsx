@@ -228,6 +228,11 @@ function RuleEditor({ rule, onClose, onSaved }: { rule?: Rule; onClose: () => vo
           >
             Dry-run against stored series
           </button>
+          {rule ? (
+            <button type="button" class="danger" data-action="delete-rule" disabled={save.busy} onClick={() => save.run(() => call('ruleDelete', { params: { id: rule.id } })).then((ok) => ok && onSaved())}>
+              Delete rule
+            </button>
+          ) : null}
         </div>
         <ErrorBox error={local ?? save.error ?? tryIt.error} testid="rule-error" />
       </form>
