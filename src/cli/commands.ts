@@ -17,6 +17,8 @@ Commands:
   train [--model ID] the nightly learning run now (fine-tune on reviews, gate, promotion policy), with progress
   segment SERIES_DIR --model ID|DIR --out seg.dcm
                      segment a folder of DICOM files into a DICOM SEG (no PACS needed)
+  demo [--url URL] [--model ID]
+                     send a synthetic leg-phantom study through a running node; print the viewer URL and Dice
   central [site add NAME --public-key FILE | site list | site revoke NAME | model add DIR | merge]
                      the central federation server role (no arguments: serve /federation/v1)
 
@@ -41,6 +43,8 @@ export async function runCommand(command: string, args: string[], config: Config
       return (await import('./train.js')).trainCommand(config, args);
     case 'segment':
       return (await import('./segment.js')).segmentCommand(config, args);
+    case 'demo':
+      return (await import('./demo.js')).demoCommand(config, args);
     case 'token':
       return (await import('./token.js')).tokenCommand(args);
     case 'central':
