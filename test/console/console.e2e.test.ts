@@ -175,6 +175,9 @@ test.serial('a STOW makes an inference job appear; the failed delivery shows its
   const failed = page.locator('tr[data-type="delivery"][data-state="dead-letter"]').first();
   await failed.waitFor({ timeout: 60_000 });
   t.regex(await failed.locator('.reason').innerText(), /HTTP 404 from the destination/);
+  const failedDelivery = page.locator('[data-testid="deliveries"] tr[data-state="dead-letter"]').first();
+  await failedDelivery.waitFor();
+  t.regex(await failedDelivery.locator('.reason').innerText(), /HTTP 404 from the destination/);
   await page.locator('select[name="state"]').selectOption('dead-letter');
   await page.locator('tr[data-type="inference"]').first().waitFor({ state: 'detached' });
   await shot(page, 'jobs');
@@ -187,6 +190,7 @@ test.serial('a STOW makes an inference job appear; the failed delivery shows its
   t.regex(await lastError.locator('.reason').innerText(), /HTTP 404 from the destination/);
   await card.locator('[data-action="test"]').click();
   await card.locator('[data-testid="test-result"]').filter({ hasText: 'Not reachable' }).waitFor();
+  await shot(page, 'destination-failed');
   await card.locator('[data-action="edit"]').click();
   const form = page.locator('[data-testid="destination-editor"]');
   await form.locator('input[name="url"]').fill(`${pacs.url}/dicom-web`);

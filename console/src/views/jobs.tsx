@@ -31,7 +31,93 @@ function about(j: Job): string {
   return '';
 }
 
-export function JobsView(_: { me: Me }) {
+interface Delivery {
+  id: string;
+  aiResultId: string | null;
+  destination: string;
+  status: string;
+  attempts: number;
+  reason: string | null;
+  jobId: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+const DELIVERY_STATES = ['awaiting-review', 'pending', 'retrying', 'delivered', 'dead-letter', 'cancelled'];
+
+export function JobsView(props: { me: Me }) {
+  return (
+    <>
+      <Jobs {...props} />
+      <Deliveries />
+    </>
+  );
+}
+
+function Deliveries() {
+  const [status, setStatus] = useState('');
+  const list = useLoad(() => call<Delivery[]>('deliveries', { query: { status: status || undefined, limit: 50 } }), [status], 3000);
+  const act = useAction();
+  return (
+    <Section title="Deliveries">
+      <div class="filters">
+        <label>
+          Status
+          <select name="delivery-status" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
+            <option value="">any</option>
+            {DELIVERY_STATES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorBox error={list.error ?? act.error} />
+      <table data-testid="deliveries">
+        <thead>
+          <tr>
+            <th>Delivery</th>
+            <th>Destination</th>
+            <th>Status</th>
+            <th>Attempts</th>
+            <th>Reason</th>
+            <th>Created</th>
+            <th>Delivered</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.map((d) => (
+            <tr key={d.id} data-delivery={d.id} data-state={d.status}>
+              <td>
+                {d.id} <span class="muted">result {d.aiResultId ?? '—'}</span>
+              </td>
+              <td>{d.destination}</td>
+              <td>
+                <Badge kind={d.status === 'delivered' ? 'ok' : d.status === 'dead-letter' ? 'bad' : d.status === 'retrying' ? 'warn' : 'info'}>{d.status}</Badge>
+              </td>
+              <td>{d.attempts}</td>
+              <td class="reason">{d.reason ?? ''}</td>
+              <td>{fmtTime(d.createdAt)}</td>
+              <td>{fmtTime(d.deliveredAt)}</td>
+              <td>
+                {d.status === 'dead-letter' && d.jobId ? (
+                  <button data-action="retry-delivery" disabled={act.busy} onClick={() => act.run(() => call('jobRetry', { params: { id: d.jobId! } })).then(list.reload)}>
+                    Retry
+                  </button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {list.data?.length === 0 ? <p class="muted">No deliveries match.</p> : null}
+    </Section>
+  );
+}
+
+function Jobs(_: { me: Me }) {
   const [state, setState] = useState('');
   const [type, setType] = useState('');
   const summary = useLoad(() => call<Record<string, Record<string, number>>>('jobSummary'), [], 3000);
