@@ -151,6 +151,11 @@ function DestinationEditor({ dest, onClose, onSaved }: { dest?: Destination; onC
   const remove = useAction();
   return (
     <Section title={dest ? `Edit destination ${dest.name}` : 'New destination'} actions={<button class="secondary" onClick={onClose}>Close</button>}>
+      {dest?.source === 'yaml' ? (
+        <p class="warn" data-testid="yaml-note">
+          This destination comes from the routing YAML file: the node imports that file again at its next start, which replaces this edit. Change the file too.
+        </p>
+      ) : null}
       <form
         class="form"
         data-testid="destination-editor"
