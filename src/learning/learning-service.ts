@@ -183,13 +183,16 @@ export class LearningService {
       const gens = await models.generations(modelId);
       const base = await this.basePackage(modelId, active, gens);
       await this.runs.update(run.id, { baseGeneration: base.card.generation });
-      progress(0, 'reading reviewed series');
-      const data = await trainingData(archive, modelId, base.card, { heldOutFraction: cfg.heldOutFraction, benchmarkSeries: cfg.benchmarkSeries }, (k, n) => progress((0.2 * k) / n, `reading reviewed series ${k}/${n}`));
-      const trainSeries = data.items.filter((i) => i.role === 'train' && i.slices.count > 0);
-      if (data.train.count < cfg.minSlices) {
-        const n = data.train.count;
-        return await finish({ status: 'skipped', slices: n, reason: `${n} new corrected slice${n === 1 ? '' : 's'}, fewer than ${cfg.minSlices}${data.missing ? ` (${data.missing} reviewed series unreadable or gone)` : ''}` });
+      progress(0, 'reading new reviewed series');
+      const split = { heldOutFraction: cfg.heldOutFraction, benchmarkSeries: cfg.benchmarkSeries };
+      const fresh = await trainingData(archive, modelId, base.card, split, (k, n) => progress((0.1 * k) / n, `reading new reviewed series ${k}/${n}`), ['train']);
+      if (fresh.train.count < cfg.minSlices) {
+        const n = fresh.train.count;
+        return await finish({ status: 'skipped', slices: n, reason: `${n} new corrected slice${n === 1 ? '' : 's'}, fewer than ${cfg.minSlices}${fresh.missing ? ` (${fresh.missing} reviewed series unreadable or gone)` : ''}` });
       }
+      const validation = await trainingData(archive, modelId, base.card, split, (k, n) => progress(0.1 + (0.1 * k) / n, `reading held-out series ${k}/${n}`), ['held-out', 'benchmark']);
+      const data: TrainingData = { ...validation, train: fresh.train, items: [...fresh.items, ...validation.items], missing: fresh.missing + validation.missing };
+      const trainSeries = data.items.filter((i) => i.role === 'train' && i.slices.count > 0);
       await this.runs.update(run.id, { slices: data.train.count });
       progress(0.2, `fine-tuning on ${data.train.count} slices of ${trainSeries.length} series`);
       const candidate = await fineTuneCandidate(base, data.train, this.recipe, (p) => progress(0.2 + (0.65 * p.step) / Math.max(1, p.steps), `fine-tuning: epoch ${p.epoch + 1}, step ${p.step}/${p.steps}, loss ${p.loss.toFixed(4)}`));
@@ -267,7 +270,7 @@ export class LearningService {
   /** The held-out and benchmark sets of a model (the federation client gates central generations on them). */
   async localSets(modelId: string): Promise<{ heldOut?: TrainingData['heldOut']; benchmark?: TrainingData['benchmark'] }> {
     const active = await this.d.models.active(modelId);
-    const data = await trainingData(this.d.archive, modelId, active.card, { heldOutFraction: this.d.config.heldOutFraction, benchmarkSeries: this.d.config.benchmarkSeries });
+    const data = await trainingData(this.d.archive, modelId, active.card, { heldOutFraction: this.d.config.heldOutFraction, benchmarkSeries: this.d.config.benchmarkSeries }, undefined, ['held-out', 'benchmark']);
     return { heldOut: data.heldOut, benchmark: data.benchmark };
   }
 }

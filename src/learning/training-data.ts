@@ -108,9 +108,13 @@ export async function loadItem(archive: Archive, it: ReviewedItem, card: ModelCa
   return reviewedSlices({ sourceFiles: files, seg: seg.bytes }, card);
 }
 
-/** Everything a run needs, loaded; `onItem` reports loading progress. */
-export async function trainingData(archive: Archive, modelId: string, card: ModelCard, o: SplitOptions, onItem?: (done: number, total: number) => void): Promise<TrainingData> {
-  const roles = await assignRoles(archive, modelId, await reviewedItems(archive, modelId), o);
+/**
+ * The series of the roles in `only` (default all), loaded; `onItem` reports loading progress. A run
+ * loads the training series first and the validation ones only when it will train (a skipped night
+ * reads no held-out data).
+ */
+export async function trainingData(archive: Archive, modelId: string, card: ModelCard, o: SplitOptions, onItem?: (done: number, total: number) => void, only?: readonly Role[]): Promise<TrainingData> {
+  const roles = (await assignRoles(archive, modelId, await reviewedItems(archive, modelId), o)).filter((r) => !only || only.includes(r.role));
   const [h, w] = card.input.size;
   const items: LoadedItem[] = [];
   let missing = 0;
