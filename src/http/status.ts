@@ -33,14 +33,17 @@ export async function nodeStatus(archive: Archive, storage: { minFreeBytes: numb
   const db = archive.db.dataSource;
   const disk = await archive.disk();
   const [arch] = (await db.query('SELECT COALESCE(sum(size), 0)::bigint AS bytes FROM instance')) as { bytes: string | number }[];
+  // The queue's tables exist once a process started the job workers; before that the queue is empty.
+  const [q] = (await db.query(`SELECT to_regclass('${BOSS_SCHEMA}.job') IS NOT NULL AS ready`)) as { ready: boolean }[];
+  const queueReady = q?.ready === true;
   const throughput: NodeStatus['throughput'] = [];
   for (const [window, interval] of [['1h', '1 hour'], ['24h', '24 hours']] as const) {
     const [inst] = (await db.query(`SELECT count(*)::int AS n, COALESCE(sum(size), 0)::bigint AS bytes FROM instance WHERE received_at > now() - interval '${interval}'`)) as { n: number; bytes: string | number }[];
-    const jobs = (await db.query(
+    const jobs = !queueReady ? [] : ((await db.query(
       `SELECT name, state::text AS state, count(*)::int AS n FROM (
          SELECT name, state, completed_on FROM ${BOSS_SCHEMA}.job UNION ALL SELECT name, state, completed_on FROM ${BOSS_SCHEMA}.archive) j
         WHERE state IN ('completed', 'failed') AND completed_on > now() - interval '${interval}' GROUP BY name, state`,
-    )) as { name: string; state: string; n: number }[];
+    )) as { name: string; state: string; n: number }[]);
     const [del] = (await db.query(`SELECT count(*)::int AS n FROM delivery WHERE status = 'delivered' AND delivered_at > now() - interval '${interval}'`)) as { n: number }[];
     const completed: Record<string, number> = {};
     const failed: Record<string, number> = {};
@@ -50,7 +53,7 @@ export async function nodeStatus(archive: Archive, storage: { minFreeBytes: numb
   const watermark = Math.max(storage.minFreeBytes, Math.ceil((disk.totalBytes * storage.minFreePercent) / 100));
   return {
     storage: { freeBytes: disk.freeBytes, totalBytes: disk.totalBytes, usedBytes: disk.totalBytes - disk.freeBytes, archiveBytes: n(arch?.bytes), watermarkFreeBytes: watermark, minFreeBytes: storage.minFreeBytes, minFreePercent: storage.minFreePercent, full: disk.full },
-    queue: await jobCounts(archive.db),
+    queue: queueReady ? await jobCounts(archive.db) : {},
     throughput,
     at: new Date().toISOString(),
   };
