@@ -40,8 +40,11 @@ export function along(from: Uint8Array, to: Uint8Array, k: number): Buffer {
   return mapWeights(from, (name, w, i) => w[i]! + k * (target.get(name)![i]! - w[i]!));
 }
 
-/** from + a random update with the same per-tensor norm as (to − from): a "random" poisoned delta. */
-export function randomLike(from: Uint8Array, to: Uint8Array, seed: number): Buffer {
+/**
+ * from + a random update with `scale` × the per-tensor norm of (to − from): a "random" poisoned delta
+ * (at scale 1 a random direction barely changes this model; an attacker's noise is larger).
+ */
+export function randomLike(from: Uint8Array, to: Uint8Array, seed: number, scale = 10): Buffer {
   const target = new Map(floatInitializers(readOnnx(to)).map((t) => [t.name, t.data]));
   const r = seededRandom(seed);
   const m = readOnnx(from);
@@ -50,7 +53,7 @@ export function randomLike(from: Uint8Array, to: Uint8Array, seed: number): Buff
     const d = Float32Array.from(t.data, (v, i) => target.get(t.name)![i]! - v);
     const noise = Float32Array.from(d, () => r() * 2 - 1);
     const norm = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
-    const k = norm(noise) > 0 ? norm(d) / norm(noise) : 0;
+    const k = norm(noise) > 0 ? (scale * norm(d)) / norm(noise) : 0;
     setFloat32Initializer(m, t.name, Float32Array.from(t.data, (v, i) => v + k * noise[i]!));
   }
   return writeOnnx(m);
