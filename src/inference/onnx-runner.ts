@@ -12,6 +12,13 @@ export interface OnnxRunnerOptions {
    * onnxruntime. Default true; when the graph cannot take it the runner works without it.
    */
   labelHead?: boolean;
+  /**
+   * Let onnxruntime's intra-op threads spin between parallel sections (onnxruntime's default).
+   * Default false here: spinning burned ≈ 25 % more CPU per slice on a loaded 2-core machine
+   * (78 vs 60 ms per 256² slice, same wall time or worse; docs/benchmarks.md), CPU that the
+   * pipeline's own back-projection and the rest of the node (ingest, HTTP) need.
+   */
+  allowSpinning?: boolean;
 }
 
 export interface LabelledOutput extends RunOutput {
@@ -48,6 +55,7 @@ export class OnnxRunner {
       intraOpNumThreads: options.intraOpNumThreads ?? 2,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } },
     };
     const headed = options.labelHead === false ? null : withLabelHead(onnx, options.outputName);
     let session: InferenceSession | undefined;
