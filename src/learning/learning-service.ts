@@ -87,17 +87,23 @@ export class LearningService {
       { time: this.d.config.time, timezone: this.d.config.timezone, minSlices: 0 },
       {
         countNewSlices: async () => 0,
-        run: async () => {
-          const started = await this.start({ trigger: 'schedule', actor: 'schedule' }).catch((err: Error) => {
-            if (err instanceof LearningBusyError) this.d.log.warn({ reason: err.message }, 'nightly learning run not started');
-            else throw err;
-          });
-          return started ? started.done : undefined;
-        },
+        run: () => this.nightly(),
         log: this.d.log,
       },
     );
     this.schedule.start();
+  }
+
+  /**
+   * What the cron tick runs: every registered model, trigger `schedule`. A run already going (an
+   * API or CLI run) means this night's tick is skipped with a warning: it would find the same data.
+   */
+  async nightly(): Promise<LearningRunView[] | undefined> {
+    const started = await this.start({ trigger: 'schedule', actor: 'schedule' }).catch((err: Error) => {
+      if (err instanceof LearningBusyError) this.d.log.warn({ reason: err.message }, 'nightly learning run not started');
+      else throw err;
+    });
+    return started ? started.done : undefined;
   }
 
   async stop(): Promise<void> {
