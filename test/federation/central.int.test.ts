@@ -4,6 +4,7 @@ import { generateKeyPair, verify } from '../../src/federation/signing.js';
 import { makeDelta, readDelta } from '../../src/federation/delta.js';
 import { getFloat32Initializer, readOnnx } from '../../src/inference/onnx/onnx-io.js';
 import { createPrivateKey } from 'node:crypto';
+import { hashToken } from '../../src/http/auth.js';
 import { startCentral, type Harness, type Site } from './central-harness.js';
 import { along, degrade, demoOnnx, randomLike } from './demo-fixtures.js';
 
@@ -23,7 +24,7 @@ let a: Site, b: Site, c: Site;
 const uploads: Record<string, string> = {};
 
 test.before(async () => {
-  h = await startCentral();
+  h = await startCentral({ auth: { tokens: [{ name: 'operator', sha256: hashToken('operator-secret'), roles: ['admin'] }] } });
   await h.addRoot(root0);
   [a, b, c] = [await h.site('site-a'), await h.site('site-b'), await h.site('site-c')];
 });
@@ -217,4 +218,22 @@ test.serial('Dafne-compatible aliases: api_key in the body', async (t) => {
   t.is(up.status, 202);
   t.is((await json(up)).status, 'queued');
   t.is((await post('upload_model', { api_key: a.token, model_type: 'leg-demo', model: 'pickle' })).status, 400);
+});
+
+test.serial('operators (role admin) register, list and revoke sites over HTTP; sites cannot', async (t) => {
+  const op = { authorization: 'Bearer operator-secret', 'content-type': 'application/json' };
+  const keys = generateKeyPair();
+  const body = JSON.stringify({ siteId: 'site-e', publicKeyPem: keys.publicKeyPem });
+  t.is((await fetch(`${h.url}/federation/v1/sites`, { method: 'POST', headers: { ...op, authorization: `Bearer ${a.token}` }, body })).status, 403);
+  const r = await fetch(`${h.url}/federation/v1/sites`, { method: 'POST', headers: op, body });
+  t.is(r.status, 201);
+  const { token } = await json(r);
+  t.is((await fetch(`${h.url}/federation/v1/models`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  t.is((await fetch(`${h.url}/federation/v1/sites`, { method: 'POST', headers: op, body })).status, 409);
+  t.is((await fetch(`${h.url}/federation/v1/sites`, { method: 'POST', headers: op, body: JSON.stringify({ siteId: 'site-f', publicKeyPem: 'nonsense' }) })).status, 400);
+  const list = await json(await fetch(`${h.url}/federation/v1/sites`, { headers: op }));
+  t.true(list.sites.some((x: { siteId: string; revokedAt: string | null }) => x.siteId === 'site-e' && x.revokedAt === null));
+  t.is((await fetch(`${h.url}/federation/v1/sites/site-e/revoke`, { method: 'POST', headers: op })).status, 200);
+  t.is((await fetch(`${h.url}/federation/v1/models`, { headers: { authorization: `Bearer ${token}` } })).status, 403);
+  t.is((await fetch(`${h.url}/federation/v1/sites/nobody/revoke`, { method: 'POST', headers: op })).status, 404);
 });

@@ -74,7 +74,14 @@ export async function buildCentral(config: Config, opts: CentralOptions = {}): P
   app.use(requestContext(log) as never);
   const isPublic = (p: string) => p === '/healthz' || p === '/readyz' || p === '/federation/v1/public-key' || p.startsWith('/federation/v1/dafne/');
   app.use(centralAuth(store, config.auth.tokens, { isPublic }));
-  const routeDeps = { store, registry, key, publicKeyPem, uploadsDir, maxDeltaBytes: config.central.maxDeltaBytes, onQueued: () => merges.poke() };
+  const addSite = async (siteId: string, sitePublicKeyPem: string): Promise<string> => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(siteId)) throw new Error(`site name "${siteId}": letters, digits, dot, dash, underscore (max 64)`);
+    parsePublicKey(sitePublicKeyPem); // an unusable key fails here, not at the first upload
+    const token = randomBytes(32).toString('base64url');
+    await store.addSite(siteId, sitePublicKeyPem.trim() + '\n', hashToken(token));
+    return token;
+  };
+  const routeDeps = { store, registry, key, publicKeyPem, uploadsDir, maxDeltaBytes: config.central.maxDeltaBytes, onQueued: () => merges.poke(), addSite };
   const health = new Router<CentralState>();
   health.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok', role: 'central' };
@@ -98,13 +105,7 @@ export async function buildCentral(config: Config, opts: CentralOptions = {}): P
     merges,
     publicKeyPem,
     app,
-    addSite: async (siteId, sitePublicKeyPem) => {
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(siteId)) throw new Error(`site name "${siteId}": letters, digits, dot, dash, underscore (max 64)`);
-      parsePublicKey(sitePublicKeyPem); // an unusable key fails here, not at the first upload
-      const token = randomBytes(32).toString('base64url');
-      await store.addSite(siteId, sitePublicKeyPem.trim() + '\n', hashToken(token));
-      return token;
-    },
+    addSite,
     addModel: async (dir) => {
       const info = await registry.add(dir, 'central-operator', { activate: true });
       const pkg = await registry.package(info.modelId, info.generation);

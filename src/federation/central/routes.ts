@@ -4,13 +4,16 @@ import type { ModelRegistry } from '../../inference/model-registry.js';
 import type { AppContext } from '../../http/context.js';
 import { httpError } from '../../http/errors.js';
 import { requireRole } from '../../http/auth.js';
+import { readJsonBody } from '../../http/json-body.js';
 import { DELTA_MEDIA_TYPE } from '../delta.js';
 import type { CentralState } from './central-auth.js';
-import type { CentralStore } from './central-store.js';
+import { SiteExistsError, type CentralStore } from './central-store.js';
 import { generationFile, listModels, modelInfo, parseGeneration, uploadView } from './central-views.js';
 import { receiveDelta, UploadRefused } from './receive-delta.js';
 
 export interface CentralRouteDeps {
+  /** Registers a site and returns its token (central-app's addSite). */
+  addSite?: (siteId: string, publicKeyPem: string) => Promise<string>;
   store: CentralStore;
   registry: ModelRegistry;
   key: KeyObject;
@@ -88,6 +91,30 @@ export function centralRouter(deps: CentralRouteDeps): Router<CentralState> {
     // Another site's upload answers 404 like a missing one: its existence is not this site's business.
     if (!u || (ctx.state.site && u.siteId !== ctx.state.site.siteId)) throw httpError('not_found', `no upload ${ctx.params.uploadId} for this site`);
     ctx.body = uploadView(u);
+  });
+
+  // Operators (role admin) manage sites over HTTP too: with the embedded database the CLI cannot
+  // run beside the server, and a consortium should not have to stop it to admit a hospital.
+  const admin = requireRole('admin');
+  r.get('/sites', admin, async (ctx) => {
+    ctx.body = { sites: (await store.sites()).map((x) => ({ siteId: x.siteId, createdAt: x.createdAt.toISOString(), revokedAt: x.revokedAt?.toISOString() ?? null })) };
+  });
+  r.post('/sites', admin, async (ctx) => {
+    const b = (await readJsonBody(ctx as unknown as AppContext)) as { siteId?: unknown; publicKeyPem?: unknown } | null;
+    if (!b || typeof b.siteId !== 'string' || typeof b.publicKeyPem !== 'string') throw httpError('bad_request', 'send { siteId, publicKeyPem }');
+    if (!deps.addSite) throw httpError('not_found', 'site registration is not available here');
+    try {
+      const token = await deps.addSite(b.siteId, b.publicKeyPem);
+      ctx.status = 201;
+      ctx.body = { siteId: b.siteId, token };
+    } catch (e) {
+      if (e instanceof SiteExistsError) throw httpError('conflict', e.message);
+      throw httpError('bad_request', (e as Error).message);
+    }
+  });
+  r.post('/sites/:siteId/revoke', admin, async (ctx) => {
+    if (!(await store.revokeSite(ctx.params.siteId!))) throw httpError('not_found', `no site "${ctx.params.siteId}"`);
+    ctx.body = { siteId: ctx.params.siteId, revoked: true };
   });
   return r;
 }
