@@ -77,3 +77,22 @@ async function recordGateScores(url: string): Promise<void> {
     await c.end();
   }
 }
+
+/**
+ * What a reader's correction in OHIF produces: a second SEG of the source series, here from the
+ * threshold model with the last threshold moved from 260 to 380: voxels between (muscle-like
+ * intensities of the phantom) become "mid" instead of "high"; "low" stays as it was.
+ */
+export async function readerCorrection(files: Buffer[]): Promise<Buffer> {
+  const { OnnxRunner } = await import('../../src/inference/onnx-runner.js');
+  const { segmentSeries } = await import('../../src/inference/segment-series.js');
+  const { validateModelPackage } = await import('../../src/inference/model-package.js');
+  const card = thresholdCard({ id: 'reader-correction', name: 'Reader correction', size: [256, 256], pixelSpacing: [2.5, 2.5], batchSize: 8 });
+  const pkg = validateModelPackage(writeOnnx(thresholdModel({ thresholds: [THRESHOLDS[0]!, THRESHOLDS[1]!, 380] })), card);
+  const runner = await OnnxRunner.create(pkg.onnx, { intraOpNumThreads: 1 });
+  try {
+    return (await segmentSeries(files, pkg, runner, { softwareVersion: 'console-e2e' })).seg;
+  } finally {
+    await runner.close();
+  }
+}

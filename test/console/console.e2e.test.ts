@@ -24,7 +24,8 @@ import { legSeries, MODEL_ID, segInstances } from '../helpers/routing-fixture.js
 import { stowParts } from '../helpers/stow-client.js';
 import { waitFor } from '../helpers/wait.js';
 import { documentedCalls } from './api-docs.js';
-import { ADMIN, bearer, HELD_OUT, PACS, READER, startConsoleNode } from './console-fixture.js';
+import { ADMIN, bearer, HELD_OUT, PACS, READER, readerCorrection, startConsoleNode } from './console-fixture.js';
+import { readSeg } from '../../src/seg/seg-reader.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
@@ -36,6 +37,8 @@ let node: NodeProcess;
 let context: BrowserContext;
 let profile = '';
 let admin: Page;
+/** The series routed before the console opens (its AI result is corrected by a reader later). */
+let first: Awaited<ReturnType<typeof legSeries>>;
 const started = new Date(Date.now() - 1000);
 /** Errors logged by our script (console.js) or thrown in the page. */
 const problems: string[] = [];
@@ -90,7 +93,7 @@ test.before(async (t) => {
   // The destination starts misconfigured (a path Orthanc does not serve): its deliveries fail.
   node = await startConsoleNode({ databaseUrl: db.url!, destinations: [{ name: 'pacs', url: `${pacs.url}/wrong-root`, timeoutSeconds: 5 }], rules: [legsRule] });
   // One series routed by the YAML rule before the console is opened: what a dry-run finds.
-  const first = await stow('T1 leg axial');
+  first = await stow('T1 leg axial');
   await waitFor(async () => (await apiGet<EvaluationView[]>(`/api/v1/evaluations?series=${first.series.seriesInstanceUID}`)).some((e) => e.outcome === 'matched'), 60_000, 'the first series routed');
   profile = mkdtempSync(path.join(os.tmpdir(), 'dafne-chromium-'));
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 860 } });
@@ -212,6 +215,12 @@ test.serial('a STOW makes an inference job appear; the failed delivery shows its
 
 test.serial('series list: the rule that matched, why none did, results with review and delivery status, viewer link', async (t) => {
   const page = admin;
+  // A reader corrects the first series' AI result (what saving in OHIF does: STOW the SEG, then the review).
+  const [result] = await apiGet<{ id: string }[]>(`/api/v1/results?study=${first.series.studyInstanceUID}`, READER.token);
+  const corrected = await readerCorrection(first.series.files);
+  t.is((await stowParts(node.url, [corrected], { headers: bearer(PACS.token) })).status, 200);
+  const review = await fetch(`${node.url}/api/v1/results/${result!.id}/review`, { method: 'POST', headers: { ...bearer(READER.token), 'content-type': 'application/json' }, body: JSON.stringify({ action: 'correct', correctedSopInstanceUid: readSeg(corrected).sopInstanceUid }) });
+  t.is(review.status, 201, await review.clone().text());
   const arm = await stow('T1 arm');
   await waitFor(async () => (await apiGet<EvaluationView[]>(`/api/v1/evaluations?series=${arm.series.seriesInstanceUID}`)).length > 0, 60_000, 'the arm series evaluated');
   await page.goto(`${node.url}/console/#/series`);
@@ -224,6 +233,9 @@ test.serial('series list: the rule that matched, why none did, results with revi
   t.regex(await routed.locator('[data-testid="routing"]').innerText(), /rules: legs-basic, legs-to-pacs|rules: legs-to-pacs, legs-basic/);
   t.regex(await routed.innerText(), new RegExp(`${MODEL_ID} gen 0\\s+pending\\s+delivered 1`));
   t.regex((await routed.locator('a').getAttribute('href')) ?? '', /^\/viewer\/dafne-review\?StudyInstanceUIDs=[0-9.]+$/);
+  const reviewed = page.locator(`tr[data-series="${first.series.seriesInstanceUID}"]`);
+  await reviewed.filter({ hasText: 'corrected' }).waitFor({ timeout: 15_000 });
+  t.regex(await reviewed.innerText(), new RegExp(`${MODEL_ID} gen 0\\s+corrected\\s+no destinations`));
   await shot(page, 'series');
 });
 
@@ -239,6 +251,11 @@ test.serial('models: the learning curve of held-out Dice per generation, promote
   const ys = await Promise.all([0, 1, 2].map(async (g) => Number(await curve.locator(`circle[data-generation="${g}"]`).getAttribute('cy'))));
   t.true(ys[0]! > ys[1]! && ys[1]! > ys[2]!, `cy ${ys.join(', ')} for held-out Dice ${HELD_OUT.join(', ')}`);
   t.regex(await page.locator('[data-testid="generations"]').innerText(), /local-fine-tune/);
+  // The reader moved voxels from "high" to "mid" and left "low" alone: one review each.
+  const row = (name: string) => page.locator(`[data-testid="corrections"] tr[data-label="${name}"]`).innerText();
+  t.regex(await row('low'), /^low\s+1\s+1\.000\s+0 %$/);
+  t.regex(await row('mid'), /^mid\s+1\s+0\.\d{3}\s+100 %$/);
+  t.regex(await row('high'), /^high\s+1\s+0\.\d{3}\s+100 %$/);
   await curve.screenshot({ path: path.join(ARTIFACTS, 'console-learning-curve.png') });
   await shot(page, 'models');
   await page.locator('tr[data-generation="2"] [data-action="promote"]').click();

@@ -166,7 +166,7 @@ function ModelDetail({ id, me, onChanged }: { id: string; me: Me; onChanged: () 
           </thead>
           <tbody>
             {corr.data?.labels.map((l) => (
-              <tr key={l.name}>
+              <tr key={l.name} data-label={l.name}>
                 <td>{l.name}</td>
                 <td>{l.reviews}</td>
                 <td>{fmtNum(l.meanDice)}</td>
