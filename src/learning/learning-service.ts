@@ -80,8 +80,29 @@ export class LearningService {
     return this.d.config.models[modelId] ?? this.d.config.policy;
   }
 
+  /**
+   * Runs left `running` by a process that stopped (a crash, a kill during training) are marked
+   * failed — but only when nobody holds the learning lock, i.e. no process is running one now.
+   */
+  async recoverOrphans(): Promise<number> {
+    let release: (() => Promise<void>) | undefined;
+    try {
+      release = await this.lock.acquire();
+      return await this.runs.failOrphans();
+    } catch (err) {
+      if (err instanceof LearningBusyError) return 0;
+      throw err;
+    } finally {
+      await release?.();
+    }
+  }
+
   /** The nightly schedule (started by `serve`). The skip decision is made per model inside the run. */
   startSchedule(): void {
+    void this.recoverOrphans().then(
+      (n) => n && this.d.log.warn({ runs: n }, 'learning runs interrupted by a stop of the node marked failed'),
+      (err: Error) => this.d.log.warn({ err: err.message }, 'could not check for interrupted learning runs'),
+    );
     if (this.schedule || !this.d.config.enabled) return;
     this.schedule = new LearningSchedule(
       { time: this.d.config.time, timezone: this.d.config.timezone, minSlices: 0 },

@@ -1,11 +1,14 @@
 /**
  * Roles of reviewed series (src/learning/training-data.ts) on PGlite and PostgreSQL: the benchmark
  * fills by alternation and is then frozen; held-out series are never training data; a series a run
- * trained on is not offered again.
+ * trained on is not offered again; one running run per database, a dead one is failed at start.
  */
 import test from 'ava';
 import type { Archive } from '../../src/archive/archive.js';
 import { openDatabase } from '../../src/db/data-source.js';
+import { validateConfig } from '../../src/config/load.js';
+import { LearningLock } from '../../src/learning/learning-lock.js';
+import { LearningService } from '../../src/learning/learning-service.js';
 import { assignRoles, type ReviewedItem } from '../../src/learning/training-data.js';
 import { createTestDatabase, forEachDatabase } from '../helpers/databases.js';
 import { uidOnSide } from './learning-fixtures.js';
@@ -41,6 +44,15 @@ forEachDatabase((kind) => {
       const running = `INSERT INTO learning_run (model_id, trigger, actor, status) VALUES ('m', 'api', 't', 'running')`;
       await db.dataSource.query(running);
       await t.throwsAsync(db.dataSource.query(running), { message: /duplicate key|unique/i });
+      // A running row left by a stopped process is failed at start — unless a run holds the lock.
+      const learning = new LearningService({ config: validateConfig({}).learning, archive, models: {}, queue: {}, audit: {}, log: {} } as unknown as ConstructorParameters<typeof LearningService>[0]);
+      if (kind === 'postgres') {
+        const release = await new LearningLock(db).acquire();
+        t.is(await learning.recoverOrphans(), 0, 'another process holds the lock: its run is alive');
+        await release();
+      }
+      t.is(await learning.recoverOrphans(), 1);
+      t.like((await learning.runs.list())[0], { status: 'failed', reason: 'the process running it stopped before it finished' });
     } finally {
       await db.close();
       await tdb.drop();
