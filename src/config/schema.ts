@@ -187,7 +187,18 @@ export const configSchema = z
         validation: z
           .object({
             seeds: z.array(z.number().int()).min(1).default([9001, 9002, 9003, 9004]),
-            contrasts: z.array(z.enum(['T1', 'T2', 'PD'])).min(1).default(['T1', 'T2', 'PD']),
+            /** Named contrasts or tissue intensities ({ air, skin, fat, fascia, muscle, cortex, marrow }) as in src/phantom/leg-phantom.ts. */
+            contrasts: z
+              .array(
+                z.union([
+                  z.enum(['T1', 'T2', 'PD']),
+                  z
+                    .object({ air: z.number(), skin: z.number(), fat: z.number(), fascia: z.number(), muscle: z.number(), cortex: z.number(), marrow: z.number(), muscles: z.record(z.string(), z.number()).optional() })
+                    .strict(),
+                ]),
+              )
+              .min(1)
+              .default(['T1', 'T2', 'PD']),
             slices: z.number().int().min(1).max(64).default(6),
           })
           .strict()

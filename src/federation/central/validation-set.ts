@@ -2,7 +2,7 @@ import type { ModelCard } from '../../inference/model-card.js';
 import { evaluateDice } from '../../learning/evaluate.js';
 import { phantomSet } from '../../learning/phantom-data.js';
 import type { SliceSet } from '../../learning/slice-set.js';
-import type { MrContrast } from '../../phantom/leg-phantom.js';
+import type { MrContrast, TissueIntensities } from '../../phantom/leg-phantom.js';
 
 /** Central validation score of one model file (mean Dice over labels, pooled over the set). */
 export interface Score {
@@ -26,7 +26,8 @@ export interface Scorer {
 
 export interface PhantomValidationOptions {
   seeds: readonly number[];
-  contrasts: readonly MrContrast[];
+  /** Named contrasts or tissue intensities (a site's contrast the root never saw belongs here too). */
+  contrasts: readonly (MrContrast | { air: number; skin: number; fat: number; fascia: number; muscle: number; cortex: number; marrow: number; muscles?: Record<string, number> })[];
   slices: number;
 }
 
@@ -45,7 +46,7 @@ export class PhantomScorer implements Scorer {
     const key = `${card.id}:${card.input.size.join('x')}:${card.input.pixelSpacing.join('x')}`;
     let set = this.sets.get(key);
     if (!set) {
-      set = phantomSet(card, { seeds: this.opts.seeds, contrasts: this.opts.contrasts, slices: this.opts.slices });
+      set = phantomSet(card, { seeds: this.opts.seeds, contrasts: this.opts.contrasts as readonly (MrContrast | TissueIntensities)[], slices: this.opts.slices });
       this.sets.set(key, set);
     }
     return set;
