@@ -267,7 +267,7 @@ export class LearningService {
   private async recordSamples(runId: string, modelId: string, data: TrainingData): Promise<void> {
     const db = this.d.archive.db;
     await db.transaction(async (m) => {
-      for (const it of data.items) {
+      for (const it of data.items.filter((i) => i.role !== 'trained')) {
         await m.query('INSERT INTO learning_sample (run_id, model_id, result_id, series_instance_uid, role, slices) VALUES ($1, $2, $3, $4, $5, $6)', [runId, modelId, it.resultId, it.seriesInstanceUid, it.role, it.slices.count]);
       }
     });

@@ -12,7 +12,8 @@ import { concatSets, emptySliceSet, type SliceSet } from './slice-set.js';
  * - `benchmark`: the 1st, 3rd, 5th… held-out series in review order until there are
  *   `benchmarkSeries`, frozen in `learning_benchmark` when chosen (never removed or replaced);
  * - `held-out`: the other held-out series (`isHeldOut`, by Series UID hash: never trained on);
- * - `train`: the rest, but only those no earlier run of this model trained on (`learning_sample`).
+ * - `train`: the rest, but only those no earlier run of this model trained on (`learning_sample`);
+ * - `trained`: the rest that an earlier run trained on (rehearsal data only, never trained on as new).
  */
 export interface ReviewedItem {
   resultId: string;
@@ -23,7 +24,8 @@ export interface ReviewedItem {
   status: 'accepted' | 'corrected';
 }
 
-export type Role = 'train' | 'held-out' | 'benchmark';
+/** `trained`: an earlier run of this model trained on it (only ever used as rehearsal data). */
+export type Role = 'train' | 'held-out' | 'benchmark' | 'trained';
 
 export interface LoadedItem extends ReviewedItem {
   role: Role;
@@ -34,6 +36,8 @@ export interface TrainingData {
   train: SliceSet;
   heldOut: SliceSet;
   benchmark: SliceSet;
+  /** Series earlier runs trained on (rehearsal against forgetting; never held-out or benchmark data). */
+  trained: SliceSet;
   items: LoadedItem[];
   /** Reviewed series whose source or SEG is gone from the archive or unreadable (skipped). */
   missing: number;
@@ -94,7 +98,7 @@ export async function assignRoles(archive: Archive, modelId: string, items: Revi
         heldOut++;
         out.push({ ...it, role: 'held-out' });
       }
-    } else if (!trained.has(it.seriesInstanceUid)) out.push({ ...it, role: 'train' });
+    } else out.push({ ...it, role: trained.has(it.seriesInstanceUid) ? 'trained' : 'train' });
   }
   return out;
 }
@@ -129,5 +133,5 @@ export async function trainingData(archive: Archive, modelId: string, card: Mode
     const s = items.filter((i) => i.role === role && i.slices.count > 0).map((i) => i.slices);
     return s.length ? concatSets(s) : emptySliceSet(h, w);
   };
-  return { train: set('train'), heldOut: set('held-out'), benchmark: set('benchmark'), items, missing };
+  return { train: set('train'), heldOut: set('held-out'), benchmark: set('benchmark'), trained: set('trained'), items, missing };
 }

@@ -38,7 +38,7 @@ forEachDatabase((kind) => {
       const sample = `INSERT INTO learning_sample (run_id, model_id, result_id, series_instance_uid, role, slices) VALUES ($1, 'm', 10, $2, 'train', 3)`;
       await db.dataSource.query(sample, [run!.id, train[0]!.seriesInstanceUid]);
       const after = await assignRoles(archive, 'm', train, o);
-      t.deepEqual(after.map((r) => r.seriesInstanceUid), [train[1]!.seriesInstanceUid]);
+      t.deepEqual(after.map((r) => [r.seriesInstanceUid, r.role]), [[train[0]!.seriesInstanceUid, 'trained'], [train[1]!.seriesInstanceUid, 'train']], 'trained once: rehearsal data at most');
       await t.throwsAsync(db.dataSource.query(sample, [run!.id, train[0]!.seriesInstanceUid]), { message: /duplicate key|unique/i });
       // At most one running learning run per database.
       const running = `INSERT INTO learning_run (model_id, trigger, actor, status) VALUES ('m', 'api', 't', 'running')`;
