@@ -1,5 +1,6 @@
 import type { Archive } from '../archive/archive.js';
 import type { ModelCard } from '../inference/model-card.js';
+import { mulberry32 } from '../random.js';
 import { loadInstance } from '../review/seg-pair.js';
 import { loadSeriesSnapshot } from '../routing/series-snapshot.js';
 import { isHeldOut, reviewedSlices } from './review-data.js';
@@ -134,4 +135,34 @@ export async function trainingData(archive: Archive, modelId: string, card: Mode
     return s.length ? concatSets(s) : emptySliceSet(h, w);
   };
   return { train: set('train'), heldOut: set('held-out'), benchmark: set('benchmark'), trained: set('trained'), items, missing };
+}
+
+/**
+ * Rehearsal data against forgetting: a random sample (seeded) of the series earlier runs trained
+ * on, about twice the `need`ed slices by their recorded slice counts — never all of them, which
+ * would grow without bound (100 series of 20 slices at 256² are 0.5 GB of float32).
+ */
+export async function rehearsalData(archive: Archive, modelId: string, card: ModelCard, o: SplitOptions, need: number, seed: number): Promise<SliceSet> {
+  const [h, w] = card.input.size;
+  if (need <= 0) return emptySliceSet(h, w);
+  const trained = (await assignRoles(archive, modelId, await reviewedItems(archive, modelId), o)).filter((r) => r.role === 'trained');
+  const counts = new Map(
+    ((await archive.db.dataSource.query(`SELECT series_instance_uid AS s, slices FROM learning_sample WHERE model_id = $1 AND role = 'train'`, [modelId])) as { s: string; slices: number | string }[]).map((r) => [r.s, Number(r.slices)]),
+  );
+  const rand = mulberry32(seed);
+  for (let i = trained.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [trained[i], trained[j]] = [trained[j]!, trained[i]!];
+  }
+  const sets: SliceSet[] = [];
+  let have = 0;
+  for (const it of trained) {
+    if (have >= 2 * need) break;
+    if ((counts.get(it.seriesInstanceUid) ?? 0) === 0) continue;
+    const slices = await loadItem(archive, it, card).catch(() => undefined);
+    if (!slices || slices.count === 0) continue;
+    sets.push(slices);
+    have += slices.count;
+  }
+  return sets.length ? concatSets(sets) : emptySliceSet(h, w);
 }
