@@ -88,3 +88,30 @@ test('BatchNorm: running means are averaged apart from the weights, variances mu
   const bad = mergeDeltas(root, [input('neg', 1, [1, 1], { v: [-1, 0] })]);
   t.regex(bad.report.skipped[0]!.reason, /variance/);
 });
+
+test('robust aggregation: four honest deltas and one sign-flipped ×100 — clipping + trimmed mean keep the honest direction, a plain mean does not', (t) => {
+  const n = 400;
+  const g = Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.01);
+  const wide = (() => {
+    const b = new GraphBuilder('wide');
+    const x = b.input('x', ['N', 1, 1, 1]);
+    b.node('Conv', [x, b.initializer('w', [n, 1, 1, 1], new Float32Array(n))], { kernel_shape: [1, 1] }, { outputs: ['y'] });
+    b.output('y', ['N', n, 1, 1]);
+    return b.build();
+  })();
+  let seed = 1;
+  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const honest = (id: string): MergeInput => ({ id, weight: 10, base: wide, tensors: new Map([['w', Float32Array.from(g, (v) => v + 0.003 * rnd())]]) });
+  const inputs = [honest('a'), honest('b'), honest('c'), honest('d'), { id: 'evil', weight: 1000, base: wide, tensors: new Map([['w', Float32Array.from(g, (v) => -100 * v)]]) }];
+  const cos = (u: Float32Array) => {
+    let d = 0, nu = 0, ng = 0;
+    u.forEach((v, i) => ((d += v * g[i]!), (nu += v * v), (ng += g[i]! * g[i]!)));
+    return d / Math.sqrt(nu * ng);
+  };
+  const robust = mergeDeltas(wide, inputs, { aggregation: 'trimmed-mean', trimFraction: 0.2, clipMultiplier: 2 });
+  const evil = robust.report.used.find((u) => u.id === 'evil')!;
+  t.true(evil.scaledBy < 0.03, `clipped by ${evil.scaledBy}`);
+  t.true(cos(robust.add.get('w')!) > 0.95, `trimmed mean cos ${cos(robust.add.get('w')!)}`);
+  t.true(cos(mergeDeltas(wide, inputs, { aggregation: 'median', clipMultiplier: 1e9 }).add.get('w')!) > 0.95);
+  t.true(cos(mergeDeltas(wide, inputs, { aggregation: 'mean', clipMultiplier: 1e9 }).add.get('w')!) < 0, 'a plain weighted mean follows the attacker');
+});
