@@ -5,7 +5,13 @@
  *   - our trainer (fast-ops.ts custom gradients), one thread,
  *   - our trainer data-parallel over 2 worker threads (gradients averaged).
  * Prints a markdown table. Arguments: [size=256] [batch=4] [timed steps=2].
+ *
+ * `npm run bench:train -- nightly [slices=100] [workers=2]`: the issue's nightly target instead — a
+ * whole fineTune with Dafne's default recipe (Adam 1e-3, 5 epochs, batch 5, Dice + CE) on that many
+ * 256×256 slices of the same network, wall-clock time from start to trained weights.
+ * The machine is shared: the load average (os.loadavg) is printed with every result.
  */
+import os from 'node:os';
 import { writeOnnx } from '../src/inference/onnx/onnx-io.js';
 import { tinyUNet } from '../src/inference/onnx/test-models.js';
 import { ParallelTrainer } from '../src/learning/parallel.js';
@@ -14,8 +20,36 @@ import type { SliceSet } from '../src/learning/slice-set.js';
 import { registerStockConv2dFilterGrad } from '../src/learning/stock-wasm.js';
 import { initTf, tf } from '../src/learning/tf-backend.js';
 import { TrainableOnnx } from '../src/learning/trainable-onnx.js';
-import { batchGradients } from '../src/learning/trainer.js';
+import { batchGradients, fineTune } from '../src/learning/trainer.js';
 
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' / ');
+
+if (process.argv[2] === 'nightly') {
+  const slices = Number(process.argv[3] ?? 100);
+  const workers = Number(process.argv[4] ?? 2);
+  const size = 256, p = size * size, classes = 7;
+  await initTf('wasm');
+  const model = tinyUNet({ classes, base: 16, depth: 4, seed: 1, size: [size, size], batchNorm: 'random' });
+  const images = Float32Array.from({ length: slices * p }, (_, i) => Math.sin(i / 91) + Math.cos(i / 1234) + Math.sin(i / 7919));
+  const masks = Uint8Array.from(images, (v) => Math.min(classes - 1, Math.max(0, Math.floor((v + 3) * 1.2))));
+  const net = new TrainableOnnx(model);
+  const r = recipe({ workers });
+  console.log(`nightly: ${slices} slices ${size}×${size}, Dafne recipe (${r.epochs} epochs, batch ${r.batchSize}, lr ${r.learningRate}), ${workers} worker thread(s); load average at start ${load()}`);
+  const t0 = performance.now();
+  const res = await fineTune(net, { images, masks, count: slices, height: size, width: size }, classes, r, {
+    onProgress: (q) => {
+      if (q.step % 20 === 0) console.log(`  step ${q.step}/${q.steps} ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()}`);
+    },
+  });
+  const min = (performance.now() - t0) / 60000;
+  console.log(`\n| nightly run | slices × epochs | wall time | slices / s | load average at end (1 / 5 / 15 min) |`);
+  console.log('|---|---|---|---|---|');
+  console.log(`| ${slices} × ${size}², ${workers} worker(s) | ${res.slicesSeen} | ${min.toFixed(1)} min | ${(res.slicesSeen / (min * 60)).toFixed(2)} | ${load()} |`);
+  net.dispose();
+  process.exit(0);
+}
+
+console.log(`load average at start (1 / 5 / 15 min): ${load()}`);
 const size = Number(process.argv[2] ?? 256);
 const batchSize = Number(process.argv[3] ?? 4);
 const timed = Number(process.argv[4] ?? 2);
@@ -65,4 +99,5 @@ console.log(`\nTraining step, U-Net base 16 × 4 levels (${(params / 1e6).toFixe
 console.log('| variant | s / step | slices / s | speed-up |');
 console.log('|---|---|---|---|');
 for (const [name, s] of rows) console.log(`| ${name} | ${s.toFixed(2)} | ${(batchSize / s).toFixed(2)} | ${(base / s).toFixed(1)}× |`);
+console.log(`\nload average at end (1 / 5 / 15 min): ${load()}`);
 console.log(`\n100 corrected slices × 5 epochs at the best rate: ≈ ${((500 * Math.min(...rows.map(([, s]) => s))) / batchSize / 60).toFixed(1)} min`);
