@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { buildCentral, type Central } from '../federation/central/central-app.js';
-import { SiteExistsError } from '../federation/central/central-store.js';
+import { SiteError } from '../federation/central/central-store.js';
+import { ModelPackageError } from '../inference/model-package.js';
+import { ModelRegistryError } from '../inference/model-registry.js';
 import { isLoopbackHost } from '../http/auth.js';
 import { createLogger } from '../log.js';
 
@@ -27,8 +29,8 @@ export async function centralCommand(config: Config, args: string[]): Promise<nu
   try {
     return await admin(central, sub, rest);
   } catch (e) {
-    if (e instanceof SiteExistsError || (e instanceof Error && /site name|public key|ModelPackage|already|parent|no model/i.test(`${e.name} ${e.message}`))) {
-      process.stderr.write(`dafne-node central: ${e.message}\n`);
+    if (e instanceof SiteError || e instanceof ModelPackageError || e instanceof ModelRegistryError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+      process.stderr.write(`dafne-node central: ${(e as Error).message}\n`);
       return 1;
     }
     throw e;

@@ -13,7 +13,7 @@ import { ModelRegistry } from '../../inference/model-registry.js';
 import { createLogger } from '../../log.js';
 import { loadOrCreateSiteKey, parsePublicKey, sign } from '../signing.js';
 import { centralAuth, type CentralState } from './central-auth.js';
-import { CentralStore } from './central-store.js';
+import { CentralStore, SiteError } from './central-store.js';
 import { dafneCompatRouter } from './dafne-compat.js';
 import type { RoundDeps } from './merge-round.js';
 import { MergeScheduler } from './merge-scheduler.js';
@@ -75,8 +75,12 @@ export async function buildCentral(config: Config, opts: CentralOptions = {}): P
   const isPublic = (p: string) => p === '/healthz' || p === '/readyz' || p === '/federation/v1/public-key' || p.startsWith('/federation/v1/dafne/');
   app.use(centralAuth(store, config.auth.tokens, { isPublic }));
   const addSite = async (siteId: string, sitePublicKeyPem: string): Promise<string> => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(siteId)) throw new Error(`site name "${siteId}": letters, digits, dot, dash, underscore (max 64)`);
-    parsePublicKey(sitePublicKeyPem); // an unusable key fails here, not at the first upload
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(siteId)) throw new SiteError(`site name "${siteId}": letters, digits, dot, dash, underscore (max 64)`);
+    try {
+      parsePublicKey(sitePublicKeyPem); // an unusable key fails here, not at the first upload
+    } catch (e) {
+      throw new SiteError(`site "${siteId}": the public key is not a usable ed25519 PEM key (${(e as Error).message})`);
+    }
     const token = randomBytes(32).toString('base64url');
     await store.addSite(siteId, sitePublicKeyPem.trim() + '\n', hashToken(token));
     return token;

@@ -64,7 +64,9 @@ function toUpload(r: Record<string, unknown>): Upload {
   };
 }
 
-export class SiteExistsError extends Error {}
+/** A site registration that cannot be made (bad name or key); SiteExistsError: the name is taken. */
+export class SiteError extends Error {}
+export class SiteExistsError extends SiteError {}
 
 export class CentralStore {
   constructor(private readonly db: Database) {}

@@ -7,7 +7,7 @@ import { requireRole } from '../../http/auth.js';
 import { readJsonBody } from '../../http/json-body.js';
 import { DELTA_MEDIA_TYPE } from '../delta.js';
 import type { CentralState } from './central-auth.js';
-import { SiteExistsError, type CentralStore } from './central-store.js';
+import { SiteError, SiteExistsError, type CentralStore } from './central-store.js';
 import { generationFile, listModels, modelInfo, parseGeneration, uploadView } from './central-views.js';
 import { receiveDelta, UploadRefused } from './receive-delta.js';
 
@@ -109,7 +109,8 @@ export function centralRouter(deps: CentralRouteDeps): Router<CentralState> {
       ctx.body = { siteId: b.siteId, token };
     } catch (e) {
       if (e instanceof SiteExistsError) throw httpError('conflict', e.message);
-      throw httpError('bad_request', (e as Error).message);
+      if (e instanceof SiteError) throw httpError('bad_request', e.message);
+      throw e;
     }
   });
   r.post('/sites/:siteId/revoke', admin, async (ctx) => {
