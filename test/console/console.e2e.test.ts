@@ -150,7 +150,7 @@ test.serial('create a rule (after a validation message), dry-run it, disable and
 
   // Disable legs-basic, see the change in the history diff, then revert to the version before.
   await page.locator('tr[data-rule="legs-basic"] [data-action="toggle"]').click();
-  await page.locator('tr[data-rule="legs-basic"]').filter({ hasText: 'disabled' }).waitFor();
+  await page.locator('tr[data-rule="legs-basic"][data-enabled="false"]').waitFor();
   await page.locator('[data-action="history"]').click();
   const latest = set.version + 1;
   await page.locator(`tr[data-version="${latest}"] [data-action="diff"]`).click();
@@ -160,7 +160,7 @@ test.serial('create a rule (after a validation message), dry-run it, disable and
   t.regex(await diff.locator('.add').allInnerTexts().then((l) => l.join('\n')), /"enabled": false/);
   await shot(page, 'rule-history');
   await page.locator(`tr[data-version="${set.version}"] [data-action="revert"]`).click();
-  await page.locator('tr[data-rule="legs-basic"]').filter({ hasText: 'enabled' }).waitFor();
+  await page.locator('tr[data-rule="legs-basic"][data-enabled="true"]').waitFor();
   const after = await apiGet<{ version: number; rules: { id: string; enabled: boolean }[] }>('/api/v1/rules');
   t.is(after.version, latest + 1);
   t.true(after.rules.find((r) => r.id === 'legs-basic')?.enabled);
@@ -192,7 +192,7 @@ test.serial('a STOW makes an inference job appear; the failed delivery shows its
   await lastError.waitFor();
   t.regex(await lastError.locator('.reason').innerText(), /HTTP 404 from the destination/);
   await card.locator('[data-action="test"]').click();
-  await card.locator('[data-testid="test-result"]').filter({ hasText: 'Not reachable' }).waitFor();
+  await card.locator('[data-testid="test-result"]').filter({ hasText: /^Not reachable: HTTP 404/ }).waitFor();
   await shot(page, 'destination-failed');
   await card.locator('[data-action="edit"]').click();
   const form = page.locator('[data-testid="destination-editor"]');
@@ -200,7 +200,7 @@ test.serial('a STOW makes an inference job appear; the failed delivery shows its
   await form.locator('[data-action="save-destination"]').click();
   await card.filter({ hasText: `${pacs.url}/dicom-web` }).waitFor();
   await card.locator('[data-action="test"]').click();
-  await card.locator('[data-testid="test-result"]').filter({ hasText: 'Reachable' }).waitFor();
+  await card.locator('[data-testid="test-result"]').filter({ hasText: /^Reachable: QIDO-RS answered/ }).waitFor();
   await card.locator('[data-action="retry-delivery"]').first().click();
   const delivered = await waitFor(async () => (await apiGet<DeliveryView[]>('/api/v1/deliveries?destination=pacs')).find((d) => d.status === 'delivered'), 60_000, 'the retried delivery');
   t.true(delivered.attempts >= 2, 'one failed attempt, then the retry');

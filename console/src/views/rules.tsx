@@ -69,7 +69,7 @@ export function RulesView(_: { me: Me }) {
             </thead>
             <tbody>
               {set.data.rules.map((r) => (
-                <tr key={r.id} data-rule={r.id}>
+                <tr key={r.id} data-rule={r.id} data-enabled={String(r.enabled)}>
                   <td>
                     <strong>{r.id}</strong>
                     {r.name ? <div class="muted">{r.name}</div> : null}
