@@ -4,7 +4,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../../bin/dafne-node.js', import.meta.url));
+// The CLI compiled beside this file (npm run experiment:federation builds into its own dist-federation/,
+// so other work rebuilding dist/ during the run cannot change the processes under test).
+const BIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -44,9 +44,10 @@ async function register(spec: SiteSpec): Promise<{ dir: string; token: string }>
   return { dir, token };
 }
 
-await central.start();
+// The operator commands open the central's embedded database: run them before the server holds it.
 const reg = new Map<string, { dir: string; token: string }>();
 for (const s of [...SITES, POISON_SITE]) reg.set(s.name, await register(s));
+await central.start();
 const anyToken = reg.get(SITES[0]!.name)!.token;
 const publicKeyPem = ((await central.json('/public-key', anyToken)) as { publicKeyPem: string }).publicKeyPem;
 const startSite = async (spec: SiteSpec) => {
@@ -94,20 +95,27 @@ for (let r = 1; r <= SIZE.generations; r++) {
   }
   const trained = await Promise.all(sites.map((s) => s.call<{ accepted: boolean; reasons: string[]; trainMs: number; uploadRow: string | null }>('round', { round: r })));
   if (outage) {
-    const during = await Promise.all(sites.map((s) => s.call<{ queue: Record<string, number>; uploads: { attempts: number; lastError: string | null }[] }>('status')));
+    type St = { queue: Record<string, number>; uploads: { attempts: number; lastError: string | null }[] };
+    // Let the upload loops fail a few times (backoff 1, 2, 4 s): every pending delta tried at least twice.
+    let during: St[] = [];
+    for (const deadline = Date.now() + 90_000; Date.now() < deadline; await new Promise((res) => setTimeout(res, 500))) {
+      during = await Promise.all(sites.map((s) => s.call<St>('status')));
+      if (during.every((d) => !d.queue.pending || (d.uploads[0]?.attempts ?? 0) >= 2)) break;
+    }
     const segmenting = await Promise.all(sites.map((s) => s.call<{ dice: number; slices: number }>('eval')));
     // Restart one site while its delta waits: the queue is in its database.
-    const victim = sites[0]!;
+    const vi = Math.max(0, during.findIndex((d) => (d.queue.pending ?? 0) > 0));
+    const victim = sites[vi]!;
     await victim.stop();
-    sites[0] = await startSite(victim.spec);
-    const afterRestart = await sites[0].call<{ queue: Record<string, number>; uploads: { attempts: number; lastError: string | null }[] }>('status');
+    sites[vi] = await startSite(victim.spec);
+    const afterRestart = await sites[vi]!.call<{ queue: Record<string, number>; uploads: { attempts: number; lastError: string | null }[] }>('status');
     const downFor = Date.now();
     await central.start();
     result.outage = {
       round: r,
       pendingWhileDown: during.map((d) => d.queue.pending ?? 0),
       attemptsWhileDown: during.map((d) => d.uploads[0]?.attempts ?? 0),
-      lastErrorWhileDown: during[0]!.uploads[0]?.lastError ?? null,
+      lastErrorWhileDown: during[vi]!.uploads[0]?.lastError ?? null,
       segmentedWhileDown: segmenting.map((s) => s.slices),
       restartedSite: victim.spec.name,
       pendingAfterRestart: afterRestart.queue.pending ?? 0,

@@ -92,10 +92,10 @@ async function handle(m: Msg): Promise<unknown> {
 async function round(r: number): Promise<unknown> {
   const active = await registry.active(DEMO_MODEL_ID);
   const seeds = Array.from({ length: SIZE.phantomsPerRound }, (_, i) => spec.seedBase + 100 + r * 10 + i);
-  let corrections = phantomSet(card, { ...setOpts, seeds, slices: SIZE.slicesPerPhantom });
+  let corrections = phantomSet(card, { ...setOpts, contrasts: [spec.contrast, ...(spec.alsoScans ?? [])], seeds, slices: SIZE.slicesPerPhantom });
   if (spec.poison) corrections = { ...corrections, masks: corrections.masks.map((v) => (v === 0 ? 0 : (v % labels) + 1)) };
   const t0 = performance.now();
-  const cand = await fineTuneCandidate(active, corrections, recipe({ seed: r }));
+  const cand = await fineTuneCandidate(active, corrections, recipe({ seed: r, epochs: SIZE.epochs, learningRate: SIZE.learningRate }));
   const trainMs = performance.now() - t0;
   const gate = await runGate(active.onnx, cand.onnx, { heldOut, corrections }, labels);
   let onnx = cand.onnx;
