@@ -97,15 +97,36 @@ export function conv2d(x: T4, w: T4, spec: Conv2dSpec): T4 {
 }
 
 /**
+ * 2D matMul whose gradients are plain (untransposed) matMuls of explicitly transposed operands:
+ * tfjs-wasm's transposeA / transposeB paths, which matMul's stock gradient uses, are 7–15× slower
+ * than the plain product (measured: [16384×32]ᵀ·[16384×64] 320 ms vs 21 ms with an explicit
+ * transpose first; ×[64×32]ᵀ 164 ms vs 13 ms).
+ */
+const matMulOp = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [as, bs] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(bs)), tf.matMul(tf.transpose(as), dy as tf.Tensor2D)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return matMulOp(a, b);
+}
+
+/**
  * ConvTranspose 2×2 stride 2 (ONNX weight [Cin, Cout, 2, 2]) as one matmul plus a pixel shuffle:
  * every output pixel sees exactly one input pixel, so y[n, 2h+a, 2w+b] = x[n, h, w] · W[:, :, a, b].
- * Only 4D transposes (the wasm backend's limit); stock gradients (matmul, reshape) are exact and fast.
+ * Only 4D transposes (the wasm backend's limit); matMul above, reshape and transpose have exact gradients.
  */
 export function convTranspose2x2(x: T4, wOnnx: tf.Tensor, bias?: tf.Tensor): T4 {
   const [n, h, w, cin] = x.shape;
   const cout = wOnnx.shape[1]!;
   const wm = tf.transpose(wOnnx, [0, 2, 3, 1]).reshape([cin, 4 * cout]); // [Cin, (a, b, Cout)]
-  const y = tf.matMul(x.reshape([n * h * w, cin]), wm).reshape([n * h, w, 2, 2 * cout]); // [(n,h), w, a, (b,c)]
+  const y = matMul(x.reshape([n * h * w, cin]), wm as tf.Tensor2D).reshape([n * h, w, 2, 2 * cout]); // [(n,h), w, a, (b,c)]
   const out = tf.transpose(y, [0, 2, 1, 3]).reshape([n, 2 * h, 2 * w, cout]);
   return (bias ? tf.add(out, bias) : out) as T4;
 }
@@ -171,8 +192,8 @@ export function resizeMatrix(inSize: number, outSize: number, scale: number, a: 
 export function resizeSeparable(x: T4, rows: tf.Tensor2D, cols: tf.Tensor2D): T4 {
   const [n, , w, c] = x.shape;
   const hOut = rows.shape[0], wOut = cols.shape[0];
-  const byRows = tf.matMul(tf.transpose(x, [0, 2, 3, 1]).reshape([n * w * c, x.shape[1]]), rows, false, true); // [(n,w,c), hOut]
+  const byRows = matMul(tf.transpose(x, [0, 2, 3, 1]).reshape([n * w * c, x.shape[1]]), tf.transpose(rows)); // [(n,w,c), hOut]
   const y = tf.transpose(byRows.reshape([n, w, c, hOut]), [0, 3, 1, 2]); // [n, hOut, w, c]
-  const byCols = tf.matMul(tf.transpose(y, [0, 1, 3, 2]).reshape([n * hOut * c, w]), cols, false, true); // [(n,h,c), wOut]
+  const byCols = matMul(tf.transpose(y, [0, 1, 3, 2]).reshape([n * hOut * c, w]), tf.transpose(cols)); // [(n,h,c), wOut]
   return tf.transpose(byCols.reshape([n, hOut, c, wOut]), [0, 1, 3, 2]) as T4;
 }
