@@ -28,7 +28,17 @@ interface DryRun {
   conflicts: { rules: [string, string]; series: string[]; sameModel: boolean; resolution: string }[];
 }
 
-const whenText = (w: Record<string, unknown>): string => Object.entries(w).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : `= ${JSON.stringify(v)}`}`).join(' ∧ ') || '(every series)';
+/** A condition as an admin reads it: `Modality = "MR"`, `SeriesDescription ~ "*leg*"`, else its JSON. */
+function conditionText(k: string, v: unknown): string {
+  if (typeof v !== 'object' || v === null) return `${k} = ${JSON.stringify(v)}`;
+  const c = v as Record<string, unknown>;
+  const keys = Object.keys(c).filter((x) => x !== 'ignoreCase');
+  if (keys.length === 1 && keys[0] === 'equals') return `${k} = ${JSON.stringify(c.equals)}`;
+  if (keys.length === 1 && keys[0] === 'wildcard') return `${k} ~ ${JSON.stringify(c.wildcard)}`;
+  return `${k} ${JSON.stringify(v)}`;
+}
+
+const whenText = (w: Record<string, unknown>): string => Object.entries(w).map(([k, v]) => conditionText(k, v)).join(' ∧ ') || '(every series)';
 
 export function RulesView(_: { me: Me }) {
   const set = useLoad(() => call<RuleSet>('rules'), []);
