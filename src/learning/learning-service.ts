@@ -14,7 +14,7 @@ import { everActive, pendingCandidates, type Policy } from './model-state.js';
 import { recipe, type Recipe, type RecipeInput } from './recipe.js';
 import { RunStore, type LearningRunView, type RunTrigger } from './run-store.js';
 import { LearningSchedule } from './schedule.js';
-import { trainingData, type TrainingData } from './training-data.js';
+import { rehearsalData, trainingData, type TrainingData } from './training-data.js';
 
 export type LearningConfig = Config['learning'];
 
@@ -222,7 +222,10 @@ export class LearningService {
       const trainSeries = data.items.filter((i) => i.role === 'train' && i.slices.count > 0);
       await this.runs.update(run.id, { slices: data.train.count });
       progress(0.2, `fine-tuning on ${data.train.count} slices of ${trainSeries.length} series`);
-      const candidate = await fineTuneCandidate(base, data.train, this.recipe, (p) => progress(0.2 + (0.65 * p.step) / Math.max(1, p.steps), `fine-tuning: epoch ${p.epoch + 1}, step ${p.step}/${p.steps}, loss ${p.loss.toFixed(4)}`));
+      const r = this.recipe;
+      // Rehearsal (recipe.rehearsal > 0): earlier trained series mixed in, against forgetting.
+      const rehearsal = r.rehearsal > 0 ? await rehearsalData(archive, modelId, base.card, split, Math.ceil(r.rehearsal * data.train.count), Number(run.id)) : undefined;
+      const candidate = await fineTuneCandidate(base, data.train, r, (p) => progress(0.2 + (0.65 * p.step) / Math.max(1, p.steps), `fine-tuning: epoch ${p.epoch + 1}, step ${p.step}/${p.steps}, loss ${p.loss.toFixed(4)}`), rehearsal);
       candidate.card = { ...candidate.card, generation: Math.max(...gens.map((g) => g.generation)) + 1, training: { ...candidate.card.training, series: trainSeries.length } };
       progress(0.85, 'validation gate');
       const sets: GateSets = { corrections: data.train, heldOut: data.heldOut, benchmark: data.benchmark };

@@ -159,12 +159,14 @@ async function learningScenario(t: ExecutionContext, n: TestNode): Promise<void>
 
   // 4. Policy shadow: the candidate runs beside the active model on a routed series; only agreement is kept.
   cfg.policy = 'shadow';
+  cfg.recipe = { ...cfg.recipe, rehearsal: 1 }; // earlier trained series mixed in (against forgetting)
   for (const seed of [107, 108]) await reviewedSeries(n.url, TOKENS, await n.node.models.active(MODEL), await phantomSeries(seed, uidOnSide(false)), { action: 'correct' });
   const shadow = await runNow(n);
   t.is(shadow.status, 'done', shadow.reason ?? '');
   t.is(shadow.baseGeneration, 1, 'fine-tuned from the active generation (2 was retired)');
   t.is(shadow.candidateGeneration, 3);
   t.is((await generations(n)).find((g) => g.generation === 3)!.state, 'shadow');
+  t.regex((await n.node.models.package(MODEL, 3)).card.training.notes ?? '', /rehearsal 1× from \d+ slices/);
   await n.node.routing.importConfigFile();
   await n.node.routing.startWorkers();
   n.node.routing.startScheduler();
