@@ -9,11 +9,17 @@ WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
+# tsconfig.json compiles src, migrations, test, bench and experiments together; the viewer step
+# (scripts/fetch-ohif.mjs) fetches the pinned @ohif/app tarball from the npm registry into vendor/,
+# and ohif-extension/ and console/ are bundled by esbuild into dist/.
 COPY tsconfig.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY migrations ./migrations
 COPY test ./test
 COPY bench ./bench
+COPY experiments ./experiments
+COPY ohif-extension ./ohif-extension
 COPY console ./console
 RUN npm run build && npm prune --omit=dev
 
@@ -30,9 +36,13 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
 COPY --from=build /app/dist/console ./dist/console
+COPY --from=build /app/dist/viewer-ext ./dist/viewer-ext
+COPY --from=build /app/vendor ./vendor
 COPY package.json ./
 COPY bin ./bin
 COPY config ./config
+# The shipped demo model (models/leg-demo), registered on a fresh node (src/learning/ensure-demo.ts).
+COPY models ./models
 USER dafne
 VOLUME ["/var/lib/dafne"]
 EXPOSE 8080
