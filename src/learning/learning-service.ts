@@ -7,7 +7,7 @@ import { ModelRegistryError, type GenerationInfo, type ModelRegistry } from '../
 import type { JobQueue } from '../jobs/queue.js';
 import { evaluateDice } from './evaluate.js';
 import { runGate, type GateDecision, type GateSets } from './gate.js';
-import { fineTuneCandidate } from './learning-cycle.js';
+import { fineTuneInThread } from './fine-tune-thread.js';
 import { claimLearningJob, type LearningJobHandle } from './learning-job.js';
 import { LearningBusyError, LearningLock } from './learning-lock.js';
 import { everActive, pendingCandidates, type Policy } from './model-state.js';
@@ -225,7 +225,7 @@ export class LearningService {
       const r = this.recipe;
       // Rehearsal (recipe.rehearsal > 0): earlier trained series mixed in, against forgetting.
       const rehearsal = r.rehearsal > 0 ? await rehearsalData(archive, modelId, base.card, split, Math.ceil(r.rehearsal * data.train.count), Number(run.id)) : undefined;
-      const candidate = await fineTuneCandidate(base, data.train, r, (p) => progress(0.2 + (0.65 * p.step) / Math.max(1, p.steps), `fine-tuning: epoch ${p.epoch + 1}, step ${p.step}/${p.steps}, loss ${p.loss.toFixed(4)}`), rehearsal);
+      const candidate = await fineTuneInThread(base, data.train, r, (p) => progress(0.2 + (0.65 * p.step) / Math.max(1, p.steps), `fine-tuning: epoch ${p.epoch + 1}, step ${p.step}/${p.steps}, loss ${p.loss.toFixed(4)}`), rehearsal);
       candidate.card = { ...candidate.card, generation: Math.max(...gens.map((g) => g.generation)) + 1, training: { ...candidate.card.training, series: trainSeries.length } };
       progress(0.85, 'validation gate');
       const sets: GateSets = { corrections: data.train, heldOut: data.heldOut, benchmark: data.benchmark };
