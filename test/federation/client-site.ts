@@ -25,13 +25,14 @@ export function federationConfig(o: Partial<FederationConfig>): FederationConfig
   return configSchema.parse({ federation: { retryBaseSeconds: 1, retryMaxSeconds: 4, uploadIntervalSeconds: 3600, ...o } }).federation;
 }
 
-export async function openSite(cfg: FederationConfig, opts: { dir?: string; localSets?: (id: string) => Promise<LocalSets> } = {}): Promise<TestSite> {
+export async function openSite(cfg: FederationConfig, opts: { dir?: string; localSets?: (id: string) => Promise<LocalSets>; root?: { onnx: Uint8Array; card: unknown } } = {}): Promise<TestSite> {
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'fed-site-')));
   const db = await openDatabase({ embeddedDir: path.join(dir, 'db') });
   const blobs = new BlobStore(path.join(dir, 'models'), false);
   await blobs.init();
   const registry = new ModelRegistry(db, blobs);
-  await ensureDemoModel(registry);
+  if (opts.root && !(await registry.list()).length) await registry.add(opts.root, 'test');
+  else if (!opts.root) await ensureDemoModel(registry);
   const client = new FederationClient(cfg, { db, registry, log: quietLog, dataDir: dir, localSets: opts.localSets });
   return {
     dir,
