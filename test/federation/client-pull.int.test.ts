@@ -41,14 +41,19 @@ test.serial('pulls the missing chain of signed generations, gates the latest, re
     const series = await writeLegSeries(ph.volume, { date: new Date(0) });
     const runner = await OnnxRunner.create(before.onnx, { intraOpNumThreads: 1 });
     let swap: Promise<unknown> | undefined;
-    const run = runner.runWithDims.bind(runner);
-    runner.runWithDims = async (...a) => {
+    // Whichever entry point the pipeline uses (logits, or labels from an arg-max head), its first
+    // call waits for the swap.
+    const withLabels = runner.runWithLabels.bind(runner);
+    const withDims = runner.runWithDims.bind(runner);
+    const swapFirst = async () => {
       swap ??= site.client.pullAll();
       await swap;
-      return run(...a);
     };
+    runner.runWithLabels = async (...a) => (await swapFirst(), withLabels(...a));
+    runner.runWithDims = async (...a) => (await swapFirst(), withDims(...a));
     const seg = await segmentSeries(series.files, before, runner, { softwareVersion: 'test' });
     await runner.close();
+    t.truthy(swap, 'the swap happened inside the inference');
     t.true(seg.seg.length > 0, 'the inference that started on the old generation finished');
     const [outcome] = (await swap) as Awaited<ReturnType<typeof site.client.pullAll>>;
     t.is(outcome!.outcome, 'installed', outcome!.reasons.join('; '));
