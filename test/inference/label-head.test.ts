@@ -35,6 +35,9 @@ test("onnxruntime's labels equal the JS arg-max on a speckled U-Net output and o
     const out = await runner.runWithLabels(input, n, 64, 64);
     const plain = await runner.run(input, n, 64, 64);
     t.deepEqual(plain, out.data, 'the logits are the same with or without fetching the labels');
+    const headless = await OnnxRunner.create(onnx, { intraOpNumThreads: 1, labelHead: false });
+    t.deepEqual(await headless.run(input, n, 64, 64), out.data, 'the head does not change the logits');
+    await headless.close();
     const js = new Uint8Array(plane);
     let differ = 0;
     for (let b = 0; b < n; b++) {
