@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -26,8 +27,11 @@ export const recipeSchema = z
     /** 'cosine' decays the learning rate to 5 % over the run (training from scratch); Dafne: constant. */
     schedule: z.enum(['constant', 'cosine']).default('constant'),
     seed: z.number().int().default(1),
-    /** Worker threads for data-parallel gradients (1 = in the calling thread). */
-    workers: z.number().int().min(1).max(16).default(1),
+    /**
+     * Worker threads for data-parallel gradients: 1 = in the calling thread; 0 (default) = auto,
+     * min(2, available cores) — 2 workers ran the 256² step 2.1× faster than one thread (bench:train).
+     */
+    workers: z.number().int().min(0).max(16).default(0),
   })
   .strict();
 
@@ -41,6 +45,11 @@ export function recipe(overrides: RecipeInput = {}): Recipe {
 }
 
 /** Slices per pass: about 4 × 256² pixels (≈ 3.3 GiB of the wasm heap for a 4-level U-Net, engine notes). */
+/** The worker threads a recipe asks for (0 = auto: min(2, available cores)). */
+export function workersFor(r: Recipe): number {
+  return r.workers > 0 ? r.workers : Math.min(2, os.availableParallelism());
+}
+
 export function microBatchFor(r: Recipe, h: number, w: number): number {
   if (r.microBatch > 0) return Math.min(r.microBatch, r.batchSize);
   return Math.max(1, Math.min(r.batchSize, Math.floor((4 * 256 * 256) / (h * w))));

@@ -1,7 +1,7 @@
 import { seededRandom } from '../inference/onnx/test-models.js';
 import { classWeights, diceCeLoss, oneHotMasks } from './loss.js';
 import { GradientPool } from './parallel.js';
-import { microBatchFor, type Recipe } from './recipe.js';
+import { microBatchFor, workersFor, type Recipe } from './recipe.js';
 import { concatSets, pick, type SliceSet } from './slice-set.js';
 import { tf } from './tf-backend.js';
 import type { TrainableOnnx } from './trainable-onnx.js';
@@ -80,7 +80,8 @@ export async function fineTune(net: TrainableOnnx, data: SliceSet, classes: numb
   if (mixIn > 0) data = concatSets([data, rehearsal!]);
   const t0 = performance.now();
   // Data-parallel over worker threads (each its own wasm instance) when the recipe asks for it.
-  const pool = r.workers > 1 ? await GradientPool.create(net.toBytes(), classes, r, r.workers) : undefined;
+  const workers = workersFor(r);
+  const pool = workers > 1 ? await GradientPool.create(net.toBytes(), classes, r, workers) : undefined;
   try {
     return await train(net, data, corrections, mixIn, classes, r, t0, pool, onProgress, deadline);
   } finally {

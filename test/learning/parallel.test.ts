@@ -15,7 +15,7 @@ test('data-parallel steps over 2 worker threads give the weights of single-threa
   const batch = { images, masks: Uint8Array.from(images, (v) => (v > 0.3 ? 2 : v > -0.3 ? 1 : 0)), count: 4, height: 32, width: 32 };
   // Cross-entropy only: it is a mean over pixels, so shard gradients add up exactly to the batch's.
   // (Dice pools over the batch: with shards or micro-batches it is pooled per shard, an approximation.)
-  const r = recipe({ batchSize: 4, epochs: 1, learningRate: 1e-2, diceWeight: 0 });
+  const r = recipe({ batchSize: 4, epochs: 1, learningRate: 1e-2, diceWeight: 0, workers: 1 });
   const single = new TrainableOnnx(readOnnx(onnx));
   await fineTune(single, batch, 3, r); // one step: a single batch of 4
   const par = await ParallelTrainer.create(onnx, 3, r, 2);
@@ -37,7 +37,7 @@ test('fineTune with workers: 2 (data-parallel, BatchNorm trained per shard) matc
   const onnx = writeOnnx(tinyUNet({ classes: 3, base: 4, depth: 2, seed: 7, batchNorm: 'random', size: [32, 32] }));
   const images = randomArray(6 * 32 * 32, 4);
   const data = { images, masks: Uint8Array.from(images, (v) => (v > 0.3 ? 2 : v > -0.3 ? 1 : 0)), count: 6, height: 32, width: 32 };
-  const r = recipe({ batchSize: 3, epochs: 2, learningRate: 1e-2, diceWeight: 0, l2Pull: 0.1 });
+  const r = recipe({ batchSize: 3, epochs: 2, learningRate: 1e-2, diceWeight: 0, l2Pull: 0.1, workers: 1 });
   const single = new TrainableOnnx(readOnnx(onnx));
   const par = new TrainableOnnx(readOnnx(onnx));
   const withBn = new TrainableOnnx(readOnnx(onnx));
