@@ -29,16 +29,19 @@ export function analyse(r: ExperimentResult) {
   const last = gens[gens.length - 1]!;
   const gain = Object.fromEntries(names.map((n) => [n, r.dice[n]![last]! - r.dice[n]![0]!]));
   const worstLoss = Object.fromEntries(names.map((n) => [n, Math.max(0, ...gens.slice(1).map((g, i) => r.dice[n]![gens[i]!]! - r.dice[n]![g]!))]));
+  // What each site actually ran: its active model after each round (it refuses generations its own gate rejects).
+  const worstActiveLoss = Math.max(0, ...names.flatMap((n) => r.activeDice[n]!.map((d, i) => (i === 0 ? r.dice[n]![0]! : r.activeDice[n]![i - 1]!) - d)));
   const unseen = r.sites.find((s) => /unseen/.test(s.contrast))?.name ?? names[names.length - 1]!;
   const lostRows = r.lost ? Object.values(r.lost.queues).reduce((a, q) => a + (q.pending ?? 0) + (q.failed ?? 0) + (q['sent:queued'] ?? 0) + (q['sent:merging'] ?? 0), 0) : NaN;
   const checks = [
     { what: `held-out Dice rises: slope of the mean ${fit.slope.toFixed(4)}/generation (95 % CI ${fit.ci95[0].toFixed(4)}…${fit.ci95[1].toFixed(4)}) > Dafne's ${DAFNE_SLOPE}`, ok: fit.slope > DAFNE_SLOPE },
     { what: `unseen-contrast site (${unseen}) gains ${gain[unseen]!.toFixed(3)} ≥ 0.10`, ok: gain[unseen]! >= 0.1 },
-    { what: `no generation loses more than 0.005 on any site's held-out set (worst ${Math.max(...Object.values(worstLoss)).toFixed(4)})`, ok: Math.max(...Object.values(worstLoss)) <= 0.005 },
+    { what: `no generation the central server accepted loses more than 0.005 on any site's held-out set (worst ${Math.max(...Object.values(worstLoss)).toFixed(4)}: ${names.map((n) => `${n} ${worstLoss[n]!.toFixed(4)}`).join(', ')})`, ok: Math.max(...Object.values(worstLoss)) <= 0.005 },
+    { what: `no site ever activated a generation that lost more than 0.005 on its held-out set (worst change of the active model ${(-worstActiveLoss).toFixed(4)})`, ok: worstActiveLoss <= 0.005 },
     { what: `poisoned upload rejected (${r.poison?.status ?? 'n/a'}), root unchanged, reason readable by the site`, ok: r.poison?.status === 'rejected' && !r.poison.rootMoved && Boolean(r.poison.reason) },
     { what: `central server down in round ${r.outage?.round ?? '—'}: sites kept segmenting, deltas delivered later, ${lostRows} lost or unresolved`, ok: Boolean(r.outage && r.outage.segmentedWhileDown.every((n) => n > 0) && r.outage.pendingWhileDown.some((n) => n > 0)) && lostRows === 0 },
   ];
-  return { names, gens, mean, fit, perSite, gain, worstLoss, checks };
+  return { names, gens, mean, fit, perSite, gain, worstLoss, worstActiveLoss, checks };
 }
 
 function svg(r: ExperimentResult, a: ReturnType<typeof analyse>): string {
