@@ -124,9 +124,10 @@ test.serial('GET /api/v1/federation/status is admin only and shows the queue and
     t.is((await fetch(`${base}/status`, { headers: { authorization: 'Bearer reader-secret' } })).status, 403);
     const res = await fetch(`${base}/status`, { headers: { authorization: 'Bearer admin-secret' } });
     t.is(res.status, 200);
-    const body = (await res.json()) as { enabled: boolean; siteId: string; lastPull: { modelId: string; outcome: string }[]; queue: object };
+    const body = (await res.json()) as { enabled: boolean; siteId: string; publicKeyPem: string; lastPull: { modelId: string; outcome: string }[]; queue: object };
     t.true(body.enabled);
     t.is(body.siteId, 'site-c');
+    t.is(body.publicKeyPem, site.client.publicKeyPem, 'the key the operator registers at the central server');
     t.deepEqual(body.queue, {});
     t.is(body.lastPull[0]!.modelId, 'leg-demo');
     t.is(body.lastPull[0]!.outcome, 'up-to-date', 'the central root is the node\'s own root');

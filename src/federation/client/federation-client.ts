@@ -28,6 +28,8 @@ export interface FederationStatus {
   enabled: boolean;
   centralUrl: string | null;
   siteId: string | null;
+  /** This site's ed25519 public key: the central operator registers it (`central site add NAME --public-key FILE`). */
+  publicKeyPem: string;
   upload: boolean;
   queue: Record<string, number>;
   nextAttemptAt: string | null;
@@ -153,6 +155,7 @@ export class FederationClient {
       enabled: this.enabled,
       centralUrl: this.cfg.centralUrl ?? null,
       siteId: this.cfg.siteId ?? null,
+      publicKeyPem: this.key.publicKeyPem,
       upload: this.cfg.upload,
       queue: await this.queue.counts(),
       nextAttemptAt: next ? next.toISOString() : null,
