@@ -91,6 +91,8 @@ export class TrainableOnnx {
   readonly outputName: string;
 
   private readonly stock: boolean;
+  /** Conv output → the BatchNormalization that alone consumes it (folded when BatchNorm is frozen). */
+  private readonly bnAfterConv = new Map<string, Node>();
 
   constructor(private readonly model: OnnxModel, opts: TrainableOptions = {}) {
     checkSupportedOps(model);
@@ -110,6 +112,17 @@ export class TrainableOnnx {
         inp.slice(1, 3).forEach((n) => trainable.add(n));
         inp.slice(3, 5).forEach((n) => state.add(n));
       }
+    }
+    // Frozen BatchNorm right after a Conv is folded into the convolution's weights and bias
+    // (y = conv(x, w·a) + b): two full-size elementwise ops and their gradients fewer per layer.
+    const consumers = new Map<string, number>();
+    for (const { node } of this.nodes) for (const n of node.input ?? []) consumers.set(n, (consumers.get(n) ?? 0) + 1);
+    const outputs = new Set([...graphOutputs(model).map((o) => o.name), this.outputName]);
+    for (const { node } of this.nodes) {
+      const src = node.input?.[0];
+      if (node.op_type !== 'BatchNormalization' || !src || consumers.get(src) !== 1 || outputs.has(src)) continue;
+      const conv = this.nodes.find((n) => n.node.op_type === 'Conv' && n.node.output?.[0] === src);
+      if (conv) this.bnAfterConv.set(src, node);
     }
     for (const t of g.initializer ?? []) {
       const name = t.name ?? '';
@@ -148,7 +161,9 @@ export class TrainableOnnx {
       return { t: c, nhwc: false };
     };
     const statUpdates: [tf.Variable, tf.Tensor, number][] = [];
+    const folded = new Set<Node>();
     for (const { node, attrs } of this.nodes) {
+      if (folded.has(node)) continue;
       const inp = node.input ?? [];
       const x = () => read(inp[0]!);
       let out: Value;
@@ -170,6 +185,17 @@ export class TrainableOnnx {
           const w = tf.transpose(read(inp[1]!).t, [2, 3, 1, 0]) as tf.Tensor4D; // OIHW → HWIO
           // Stock: 'same' where it is the same padding (what the plain wasm filter-gradient fallback handles).
           const same = strides[0] === 1 && strides[1] === 1 && pads.every((p, i) => p === ((i % 2 === 0 ? kh : kw) - 1) / 2);
+          const bn = this.stock || opts.batchStats ? undefined : this.bnAfterConv.get(node.output![0]!);
+          if (bn) {
+            // Folded frozen BatchNorm: a = γ / √(σ² + ε) per output channel (HWIO's last axis).
+            const [scale, bias, mean, variance] = bn.input!.slice(1, 5).map((n) => read(n).t) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+            const a = tf.mul(scale, tf.rsqrt(tf.add(variance, floatAttr(nodeAttributes(bn), 'epsilon', 1e-5))));
+            let b = tf.sub(bias, tf.mul(mean, a));
+            if (inp[2]) b = tf.add(b, tf.mul(read(inp[2]).t, a));
+            values.set(bn.output![0]!, { t: tf.add(conv2d(inT, tf.mul(w, a) as tf.Tensor4D, spec), b), nhwc: true });
+            folded.add(bn);
+            continue;
+          }
           let y: tf.Tensor = this.stock ? tf.conv2d(inT, w, strides, same ? 'same' : [[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]]) : conv2d(inT, w, spec);
           if (inp[2]) y = tf.add(y, read(inp[2]).t);
           out = { t: y, nhwc: true };
