@@ -10,7 +10,7 @@ export class FederationClient1764240000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
-      CREATE TABLE federation_upload (
+      CREATE TABLE federation_outbox (
         id bigserial PRIMARY KEY,
         model_id text NOT NULL,
         base_sha256 text NOT NULL,
@@ -31,7 +31,7 @@ export class FederationClient1764240000000 implements MigrationInterface {
         checked_at timestamptz,
         UNIQUE (model_id, payload_sha256)
       );
-      CREATE INDEX federation_upload_due_idx ON federation_upload (state, next_attempt_at);
+      CREATE INDEX federation_outbox_due_idx ON federation_outbox (state, next_attempt_at);
       CREATE TABLE federation_pull (
         id bigserial PRIMARY KEY,
         model_id text NOT NULL,
@@ -47,6 +47,6 @@ export class FederationClient1764240000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query('DROP TABLE federation_pull; DROP TABLE federation_upload;');
+    await q.query('DROP TABLE federation_pull; DROP TABLE federation_outbox;');
   }
 }

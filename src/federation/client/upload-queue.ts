@@ -61,7 +61,7 @@ export class UploadQueue {
   async enqueue(file: Buffer): Promise<string> {
     const m = peekManifest(file);
     const rows = (await this.db.dataSource.query(
-      `INSERT INTO federation_upload (model_id, base_sha256, payload_sha256, delta, bytes, training_slices) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO federation_outbox (model_id, base_sha256, payload_sha256, delta, bytes, training_slices) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (model_id, payload_sha256) DO UPDATE SET model_id = EXCLUDED.model_id RETURNING id`,
       [m.modelId, m.baseSha256, m.payloadSha256, file, file.length, m.trainingSlices],
     )) as { id: string | number }[];
@@ -74,7 +74,7 @@ export class UploadQueue {
    * reschedules that row with backoff and stops the round (the others would fail the same way).
    */
   async drain(now = new Date()): Promise<{ sent: number; failed: number; retrying: number }> {
-    const due = (await this.db.dataSource.query(`SELECT id, model_id AS "modelId", delta, attempts FROM federation_upload WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY id`, [now])) as {
+    const due = (await this.db.dataSource.query(`SELECT id, model_id AS "modelId", delta, attempts FROM federation_outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY id`, [now])) as {
       id: string | number;
       modelId: string;
       delta: Uint8Array;
@@ -84,19 +84,19 @@ export class UploadQueue {
     for (const row of due) {
       try {
         const r = await this.api().uploadDelta(row.modelId, Buffer.from(row.delta));
-        await this.db.dataSource.query(`UPDATE federation_upload SET state = 'sent', attempts = attempts + 1, upload_id = $2, remote_status = $3, sent_at = now(), last_error = NULL WHERE id = $1`, [row.id, r.uploadId, r.status]);
+        await this.db.dataSource.query(`UPDATE federation_outbox SET state = 'sent', attempts = attempts + 1, upload_id = $2, remote_status = $3, sent_at = now(), last_error = NULL WHERE id = $1`, [row.id, r.uploadId, r.status]);
         this.log.info({ upload: String(row.id), uploadId: r.uploadId }, 'federation: delta delivered');
         out.sent++;
       } catch (err) {
         const e = err instanceof CentralError ? err : new CentralError((err as Error).message, null, true);
         if (e.retryable) {
           const delay = backoffSeconds(row.attempts, this.o);
-          await this.db.dataSource.query(`UPDATE federation_upload SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1`, [row.id, e.message, new Date(now.getTime() + delay * 1000)]);
+          await this.db.dataSource.query(`UPDATE federation_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1`, [row.id, e.message, new Date(now.getTime() + delay * 1000)]);
           this.log.warn({ upload: String(row.id), attempts: row.attempts + 1, retryInSeconds: Math.round(delay) }, `federation: upload failed, will retry: ${e.message}`);
           out.retrying = due.length - out.sent - out.failed;
           break;
         }
-        await this.db.dataSource.query(`UPDATE federation_upload SET state = 'failed', attempts = attempts + 1, last_error = $2 WHERE id = $1`, [row.id, e.message]);
+        await this.db.dataSource.query(`UPDATE federation_outbox SET state = 'failed', attempts = attempts + 1, last_error = $2 WHERE id = $1`, [row.id, e.message]);
         this.log.error({ upload: String(row.id) }, `federation: the central server refused the delta: ${e.message}`);
         out.failed++;
       }
@@ -106,14 +106,14 @@ export class UploadQueue {
 
   /** Asks the central server for the outcome of every sent upload not yet final (Dafne never told its clients). */
   async refreshOutcomes(): Promise<number> {
-    const open = (await this.db.dataSource.query(`SELECT id, upload_id AS "uploadId" FROM federation_upload WHERE state = 'sent' AND (remote_status IS NULL OR remote_status NOT IN ('accepted', 'rejected', 'skipped')) ORDER BY id`)) as {
+    const open = (await this.db.dataSource.query(`SELECT id, upload_id AS "uploadId" FROM federation_outbox WHERE state = 'sent' AND (remote_status IS NULL OR remote_status NOT IN ('accepted', 'rejected', 'skipped')) ORDER BY id`)) as {
       id: string | number;
       uploadId: string;
     }[];
     let changed = 0;
     for (const row of open) {
       const r = await this.api().upload(row.uploadId);
-      await this.db.dataSource.query(`UPDATE federation_upload SET remote_status = $2, remote_reason = $3, remote_generation = $4, checked_at = now() WHERE id = $1`, [row.id, r.status, r.reason ?? null, r.generation ?? null]);
+      await this.db.dataSource.query(`UPDATE federation_outbox SET remote_status = $2, remote_reason = $3, remote_generation = $4, checked_at = now() WHERE id = $1`, [row.id, r.status, r.reason ?? null, r.generation ?? null]);
       if (FINAL.includes(r.status)) {
         changed++;
         const line = { upload: String(row.id), uploadId: row.uploadId, status: r.status, generation: r.generation };
@@ -125,18 +125,18 @@ export class UploadQueue {
   }
 
   async list(limit = 50): Promise<UploadRow[]> {
-    const rows = (await this.db.dataSource.query(`SELECT ${COLUMNS} FROM federation_upload ORDER BY id DESC LIMIT $1`, [limit])) as UploadRow[];
+    const rows = (await this.db.dataSource.query(`SELECT ${COLUMNS} FROM federation_outbox ORDER BY id DESC LIMIT $1`, [limit])) as UploadRow[];
     return rows.map((r) => ({ ...r, id: String(r.id) }));
   }
 
   async counts(): Promise<Record<string, number>> {
-    const rows = (await this.db.dataSource.query(`SELECT CASE WHEN state = 'sent' THEN 'sent:' || coalesce(remote_status, 'unknown') ELSE state END AS k, count(*)::int AS n FROM federation_upload GROUP BY 1`)) as { k: string; n: number }[];
+    const rows = (await this.db.dataSource.query(`SELECT CASE WHEN state = 'sent' THEN 'sent:' || coalesce(remote_status, 'unknown') ELSE state END AS k, count(*)::int AS n FROM federation_outbox GROUP BY 1`)) as { k: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.k, Number(r.n)]));
   }
 
   /** The earliest time a pending delta is due (null when nothing waits). */
   async nextDue(): Promise<Date | null> {
-    const [r] = (await this.db.dataSource.query(`SELECT min(next_attempt_at) AS t FROM federation_upload WHERE state = 'pending'`)) as { t: Date | string | null }[];
+    const [r] = (await this.db.dataSource.query(`SELECT min(next_attempt_at) AS t FROM federation_outbox WHERE state = 'pending'`)) as { t: Date | string | null }[];
     return r?.t ? new Date(r.t) : null;
   }
 }
