@@ -11,6 +11,7 @@ import { DeltaError, readDelta } from '../delta.js';
 import { applyMerged, mergeDeltas, type MergeInput } from '../merge.js';
 import { sign } from '../signing.js';
 import type { CentralStore, Upload } from './central-store.js';
+import { gateVerdict } from './gate-rule.js';
 import type { Score, Scorer } from './validation-set.js';
 
 /**
@@ -140,6 +141,8 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
     const change = cand.mean - rootScore.mean;
     const verdict = `merged candidate of ${survivors.length} delta(s): central validation Dice ${f4(rootScore.mean)} → ${f4(cand.mean)} (${change >= 0 ? '+' : '−'}${f4(Math.abs(change))})`;
     const perUpload = (s: (typeof survivors)[number]) => ({
+      rootPerContrast: rootScore.perContrast,
+      candidatePerContrast: cand.perContrast,
       rootDice: rootScore.mean,
       aloneDice: s.alone.mean,
       candidateDice: cand.mean,
@@ -147,8 +150,11 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
       scaledBy: merged.report.used.find((x) => x.id === s.upload.uploadId)?.scaledBy ?? 1,
       windowSize: survivors.length,
     });
-    if (!(change >= -config.epsilon)) {
-      for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'rejected', `central gate: ${verdict} loses more than ε ${config.epsilon} against generation ${card.generation}`, null, perUpload(s));
+    // Every contrast of the set is held to ε too (gate-rule.ts).
+    const gate = gateVerdict(rootScore, cand, config.epsilon);
+    if (!gate.accepted) {
+      const why = `${verdict} ${gate.reason}`;
+      for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'rejected', `central gate: ${why} against generation ${card.generation}`, null, perUpload(s));
       result.rejected.push(...ids);
       return result;
     }
@@ -174,7 +180,7 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
       sha256: info.sha256,
       signature: sign(candidate, d.key).toString('base64'),
       contributors,
-      validation: { set: scorer.describe(card), centralDice: cand.mean, perLabel: cand.perLabel, parentCentralDice: rootScore.mean, epsilon: config.epsilon },
+      validation: { set: scorer.describe(card), centralDice: cand.mean, perLabel: cand.perLabel, parentCentralDice: rootScore.mean, perContrast: cand.perContrast, parentPerContrast: rootScore.perContrast, epsilon: config.epsilon },
       mergeReport: { ...merged.report, uploads: ids, screened: result.rejected.length },
     });
     for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'accepted', `${verdict}, within ε ${config.epsilon}: published as generation ${generation}`, generation, perUpload(s));

@@ -9,6 +9,12 @@ export interface Score {
   mean: number;
   perLabel: number[];
   slices: number;
+  /**
+   * Mean Dice of each contrast's subset of the set, in the order of the configured contrasts (only when
+   * the set has several): the central gate holds every contrast to ε, so a candidate cannot buy a gain
+   * on one site's protocol with a loss on another's hidden in the pooled mean.
+   */
+  perContrast?: number[];
 }
 
 /**
@@ -32,7 +38,7 @@ export interface PhantomValidationOptions {
 }
 
 export class PhantomScorer implements Scorer {
-  private readonly sets = new Map<string, SliceSet>();
+  private readonly sets = new Map<string, { all: SliceSet; parts: SliceSet[] }>();
   /** Scores by model file hash: the root is scored once per window, not once per delta. */
   private readonly cache = new Map<string, Score>();
 
@@ -42,11 +48,18 @@ export class PhantomScorer implements Scorer {
     return { kind: 'phantom', seeds: [...this.opts.seeds], contrasts: [...this.opts.contrasts], slicesPerPhantom: this.opts.slices, size: card.input.size, pixelSpacing: card.input.pixelSpacing };
   }
 
-  private set(card: ModelCard): SliceSet {
+  private set(card: ModelCard): { all: SliceSet; parts: SliceSet[] } {
     const key = `${card.id}:${card.input.size.join('x')}:${card.input.pixelSpacing.join('x')}`;
     let set = this.sets.get(key);
     if (!set) {
-      set = phantomSet(card, { seeds: this.opts.seeds, contrasts: this.opts.contrasts as readonly (MrContrast | TissueIntensities)[], slices: this.opts.slices });
+      const contrasts = this.opts.contrasts as readonly (MrContrast | TissueIntensities)[];
+      const all = phantomSet(card, { seeds: this.opts.seeds, contrasts, slices: this.opts.slices });
+      // phantomSet gives seed i the contrast i mod n: the same phantoms, grouped by contrast.
+      const parts =
+        contrasts.length > 1
+          ? contrasts.map((c, k) => ({ c, seeds: this.opts.seeds.filter((_, i) => i % contrasts.length === k) })).filter((g) => g.seeds.length > 0).map((g) => phantomSet(card, { seeds: g.seeds, contrasts: [g.c], slices: this.opts.slices }))
+          : [];
+      set = { all, parts };
       this.sets.set(key, set);
     }
     return set;
@@ -55,8 +68,13 @@ export class PhantomScorer implements Scorer {
   async score(card: ModelCard, onnx: Uint8Array, sha256?: string): Promise<Score> {
     const hit = sha256 ? this.cache.get(sha256) : undefined;
     if (hit) return hit;
-    const d = await evaluateDice(onnx, this.set(card), card.labels.length);
-    const score = { mean: d.mean, perLabel: d.perLabel, slices: d.slices };
+    const set = this.set(card);
+    const d = await evaluateDice(onnx, set.all, card.labels.length);
+    const score: Score = { mean: d.mean, perLabel: d.perLabel, slices: d.slices };
+    if (set.parts.length) {
+      score.perContrast = [];
+      for (const part of set.parts) score.perContrast.push((await evaluateDice(onnx, part, card.labels.length)).mean);
+    }
     if (sha256) {
       if (this.cache.size > 64) this.cache.clear();
       this.cache.set(sha256, score);
