@@ -14,11 +14,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateSiteKey } from '../../src/federation/signing.js';
 import { DEMO_MODEL_ID } from '../../src/learning/demo-model.js';
-import { DEMO_PACKAGE_DIR } from '../../src/learning/ensure-demo.js';
 import { CentralProcess, freePort } from './central-process.js';
 import { writeReport, type ExperimentResult } from './report.js';
+import { trainRoot } from './root.js';
 import { SiteProcess } from './site-process.js';
-import { POISON_SITE, SITES, SIZE, type SiteSpec } from './sites.js';
+import { CENTRAL_VALIDATION, POISON_SITE, SITES, SIZE, type SiteSpec } from './sites.js';
 
 const ROOT_DIR = fileURLToPath(new URL('../../../', import.meta.url));
 const work = process.env.FED_WORK ?? path.join(os.tmpdir(), `dafne-federation-${Date.now()}`);
@@ -27,10 +27,17 @@ const t0 = Date.now();
 const say = (s: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
 say(`work dir ${work}; ${SITES.length} sites, ${SIZE.generations} rounds, outage in round ${SIZE.outageRound}`);
 
+// Generation 0: a weak T1-only root trained here (root.ts), registered at the central server and every site.
+const root = await trainRoot(path.join(work, 'root'));
+process.env.FED_ROOT = root.dir;
+say(`root: ${root.steps} steps on ${root.slices} T1 slices in ${root.seconds.toFixed(0)} s, held-out T1 Dice ${root.heldOutT1.toFixed(3)}`);
+
 const central = new CentralProcess(path.join(work, 'central'), await freePort(), {
   minUploads: SITES.length, maxWaitSeconds: Number(process.env.FED_MAX_WAIT ?? 40), checkIntervalSeconds: 0.5,
+  // The consortium's validation set: one protocol per contributing site (2 phantoms each), held to ε per contrast.
+  validation: CENTRAL_VALIDATION,
 });
-await central.cli('model', 'add', DEMO_PACKAGE_DIR);
+await central.cli('model', 'add', root.dir);
 
 /** Site key first (the operator registers the public key), then the token `central site add` prints. */
 async function register(spec: SiteSpec): Promise<{ dir: string; token: string }> {
@@ -66,7 +73,9 @@ const latest = async () => {
 
 const result: ExperimentResult = {
   startedAt: new Date().toISOString(), size: SIZE,
-  sites: SITES.map((s) => ({ name: s.name, contrast: s.contrastName, anatomyVariation: s.anatomyVariation })),
+  root: { sha256: root.sha256, steps: root.steps, slices: root.slices, seconds: root.seconds, heldOutT1: root.heldOutT1, spec: root.spec },
+  centralValidation: CENTRAL_VALIDATION,
+  sites: SITES.map((s) => ({ name: s.name, contrast: s.contrastName, anatomyVariation: s.anatomyVariation, inRoot: s.inRoot ?? false })),
   dice: Object.fromEntries(SITES.map((s) => [s.name, {} as Record<number, number>])),
   activeDice: Object.fromEntries(SITES.map((s) => [s.name, [] as number[]])),
   rounds: [], outage: null, poison: null, lost: null, seconds: 0,

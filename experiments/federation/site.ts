@@ -31,7 +31,8 @@ const db = await openDatabase({ embeddedDir: path.join(dir, 'db') });
 const blobs = new BlobStore(path.join(dir, 'models'), false);
 await blobs.init();
 const registry = new ModelRegistry(db, blobs);
-await ensureDemoModel(registry);
+// Generation 0 = the simulation's root (root.ts), the same package the central server registered.
+await ensureDemoModel(registry, undefined, process.env.FED_ROOT);
 const card = (await registry.active(DEMO_MODEL_ID)).card;
 const labels = card.labels.length;
 const setOpts = { contrasts: [spec.contrast], anatomyVariation: spec.anatomyVariation };
@@ -95,7 +96,7 @@ async function round(r: number): Promise<unknown> {
   let corrections = phantomSet(card, { ...setOpts, contrasts: [spec.contrast, ...(spec.alsoScans ?? [])], seeds, slices: SIZE.slicesPerPhantom });
   if (spec.poison) corrections = { ...corrections, masks: corrections.masks.map((v) => (v === 0 ? 0 : (v % labels) + 1)) };
   const t0 = performance.now();
-  const cand = await fineTuneCandidate(active, corrections, recipe({ seed: r, epochs: SIZE.epochs, learningRate: SIZE.learningRate }));
+  const cand = await fineTuneCandidate(active, corrections, recipe({ seed: r, epochs: SIZE.epochs, learningRate: SIZE.learningRate, l2Pull: SIZE.l2Pull }));
   const trainMs = performance.now() - t0;
   const gate = await runGate(active.onnx, cand.onnx, { heldOut, corrections }, labels);
   let onnx = cand.onnx;

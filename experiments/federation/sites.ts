@@ -1,8 +1,9 @@
 import type { MrContrast, TissueIntensities } from '../../src/phantom/leg-phantom.js';
 
 /**
- * The simulated consortium: each site scans its own contrast and population (anatomy variation);
- * one contrast (fat-suppressed, STIR-like) is absent from the root model's training data (T1/T2/PD).
+ * The simulated consortium: each site scans its own contrast and population (anatomy variation).
+ * The root (root.ts) was trained on T1 only: T2 (long TE), PD and fat-suppressed (STIR-like) are
+ * absent from it.
  */
 export const FAT_SUPPRESSED: TissueIntensities = { air: 0, skin: 260, fat: 90, fascia: 520, muscle: 330, cortex: 20, marrow: 110 };
 // A T2 variant with a longer TE: muscle darker relative to fat (a different scanner protocol).
@@ -21,17 +22,19 @@ export interface SiteSpec {
    * [contrast, ...alsoScans]. The held-out set is the site's own contrast only.
    */
   alsoScans?: (MrContrast | TissueIntensities)[];
+  /** The root (root.ts) was trained on this contrast: T1 only. */
+  inRoot?: boolean;
   /** Poisoned site: trains on permuted labels and uploads a sign-flipped, scaled delta, bypassing its gate. */
   poison?: boolean;
 }
 
 export const SITES: SiteSpec[] = [
-  { name: 'site-t1', contrast: 'T1', contrastName: 'T1', anatomyVariation: 0.6, seedBase: 10_000 },
-  { name: 'site-t2', contrast: T2_LONG_TE, contrastName: 'T2 (long TE)', anatomyVariation: 1.0, seedBase: 20_000 },
-  { name: 'site-pd', contrast: 'PD', contrastName: 'PD', anatomyVariation: 0.8, seedBase: 30_000 },
-  // A neuromuscular protocol: T1 and a fat-suppressed (STIR-like) series in each study; only the
-  // fat-suppressed one is new to the root model (its readers correct those, accept the T1 results).
-  { name: 'site-fs', contrast: FAT_SUPPRESSED, contrastName: 'fat-suppressed (unseen by the root)', anatomyVariation: 0.9, seedBase: 40_000, alsoScans: ['T1'] },
+  { name: 'site-t1', contrast: 'T1', contrastName: 'T1 (the root\'s contrast)', anatomyVariation: 0.6, seedBase: 10_000, inRoot: true },
+  { name: 'site-t2', contrast: T2_LONG_TE, contrastName: 'T2 long TE (unseen)', anatomyVariation: 1.0, seedBase: 20_000 },
+  { name: 'site-pd', contrast: 'PD', contrastName: 'PD (unseen)', anatomyVariation: 0.8, seedBase: 30_000 },
+  // A neuromuscular protocol: T1 and a fat-suppressed (STIR-like) series in each study (its readers
+  // correct the fat-suppressed results, accept the T1 ones). The root saw T1 only (root.ts).
+  { name: 'site-fs', contrast: FAT_SUPPRESSED, contrastName: 'fat-suppressed (unseen)', anatomyVariation: 0.9, seedBase: 40_000, alsoScans: ['T1'] },
 ];
 
 export const POISON_SITE: SiteSpec = { name: 'site-poison', contrast: 'T1', contrastName: 'T1, permuted labels', anatomyVariation: 0.8, seedBase: 90_000, poison: true };
@@ -45,14 +48,28 @@ export const SIZE = {
   /** Local epochs per round (the recipe's other settings are the default recipe's). */
   epochs: Number(process.env.FED_EPOCHS ?? 2),
   /**
-   * The sites' `learning.recipe.learningRate` override. Dafne's 1e-3 made every fat-suppressed delta
-   * lose 0.04–0.13 central validation Dice on its own (screened out: measured, docs/federation.md
-   * "Simulation"); 3e-4 reached 8 generations in 10 rounds with larger swings; 1e-4 is the site
-   * configuration this simulation runs with. Everything else is the default recipe.
+   * The sites' recipe override: learning rate 1e-4 (the recipe default is Dafne's 1e-3), no L2 pull (the
+   * recipe default, 0). One round of each site's fine-tune on the T1-only root (probe-recipe.ts, 2
+   * phantoms × 6 slices, 2 epochs): lr 1e-3 with l2Pull 30 made every candidate WORSE even on the
+   * corrections it trained on (T2 held-out 0.518 → 0.366, fat-suppressed 0.189 → 0.083, central −0.04…
+   * −0.12: no site's gate accepted); lr 3e-4: T2 +0.17, fat-suppressed +0.21, but the T2 delta alone
+   * −0.043 central; lr 1e-4: T2 +0.12, fat-suppressed +0.11, central −0.002 / −0.002 (docs/federation.md).
    */
   learningRate: Number(process.env.FED_LR ?? 1e-4),
+  l2Pull: Number(process.env.FED_L2 ?? 0),
   heldOutPhantoms: 3,
   heldOutSlices: 8,
   /** Round in which the central server is down. */
   outageRound: Number(process.env.FED_OUTAGE_ROUND ?? 5),
+};
+
+/**
+ * The central server's validation set (config central.validation): the consortium curates phantoms of
+ * every contributed protocol, 2 per contrast (seed i has contrast i mod 4), never a site's held-out or
+ * training seeds; the central gate holds each contrast to ε (src/federation/central/merge-round.ts).
+ */
+export const CENTRAL_VALIDATION = {
+  seeds: Array.from({ length: 2 * SITES.length }, (_, i) => 9001 + i),
+  contrasts: SITES.map((s) => s.contrast),
+  slices: 6,
 };
