@@ -29,7 +29,7 @@ export const recipeSchema = z
     seed: z.number().int().default(1),
     /**
      * Worker threads for data-parallel gradients: 1 = in the calling thread; 0 (default) = auto,
-     * min(2, available cores) — 2 workers ran the 256² step 2.1× faster than one thread (bench:train).
+     * min(2, available cores) — 2 workers ran the 256² step 1.45–2.06× faster than one thread (bench:train, shared machine).
      */
     workers: z.number().int().min(0).max(16).default(0),
   })
