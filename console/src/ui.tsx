@@ -106,3 +106,29 @@ export const fmtNum = (v: number | null | undefined, digits = 3): string => (v =
 export function Badge({ kind, children }: { kind: string; children: ComponentChildren }) {
   return <span class={`badge badge-${kind}`}>{children}</span>;
 }
+
+/** A table's header row; '' for an unlabelled (actions) column. */
+export function Head({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>{columns.map((c, i) => (c ? <th key={i}>{c}</th> : <th key={i} />))}</tr>
+    </thead>
+  );
+}
+
+/** A list filter: a labelled select whose empty value means "no filter". */
+export function Filter({ label, name, value, options, onChange, anyLabel = 'any' }: { label: string; name: string; value: string; options: string[]; onChange: (v: string) => void; anyLabel?: string }) {
+  return (
+    <label>
+      {label}
+      <select name={name} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+        <option value="">{anyLabel}</option>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

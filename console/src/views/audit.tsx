@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { call } from '../api.js';
 import type { Me } from '../main.js';
-import { ErrorBox, fmtTime, Section, useLoad } from '../ui.js';
+import { ErrorBox, Head, Section, fmtTime, useLoad } from '../ui.js';
 
 interface Entry {
   id: string;
@@ -32,15 +32,7 @@ export function AuditView(_: { me: Me }) {
       </div>
       <ErrorBox error={list.error} />
       <table data-testid="audit">
-        <thead>
-          <tr>
-            <th>When</th>
-            <th>Who</th>
-            <th>Action</th>
-            <th>Target</th>
-            <th>Detail</th>
-          </tr>
-        </thead>
+        <Head columns={['When', 'Who', 'Action', 'Target', 'Detail']} />
         <tbody>
           {list.data?.entries.map((e) => (
             <tr key={e.id} data-audit={e.action}>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { call } from '../api.js';
 import type { Me } from '../main.js';
-import { Badge, ErrorBox, fmtTime, Section, useAction, useLoad } from '../ui.js';
+import { Badge, ErrorBox, Head, Section, fmtTime, useAction, useLoad } from '../ui.js';
 
 interface Destination {
   name: string;
@@ -91,15 +91,7 @@ export function DestinationsView(_: { me: Me }) {
                   </p>
                   {s.lastErrors.length ? (
                     <table class="errors">
-                      <thead>
-                        <tr>
-                          <th>Last errors</th>
-                          <th>Status</th>
-                          <th>Attempts</th>
-                          <th>When</th>
-                          <th />
-                        </tr>
-                      </thead>
+                      <Head columns={['Last errors', 'Status', 'Attempts', 'When', '']} />
                       <tbody>
                         {s.lastErrors.map((e) => (
                           <tr key={e.deliveryId} data-delivery={e.deliveryId}>

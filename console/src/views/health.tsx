@@ -1,6 +1,6 @@
 import { call } from '../api.js';
 import type { Me } from '../main.js';
-import { Badge, ErrorBox, fmtBytes, fmtTime, Section, useLoad } from '../ui.js';
+import { Badge, ErrorBox, Head, Section, fmtBytes, fmtTime, useLoad } from '../ui.js';
 
 interface Status {
   storage: { freeBytes: number; totalBytes: number; usedBytes: number; archiveBytes: number; watermarkFreeBytes: number; minFreeBytes: number; minFreePercent: number; full: boolean };
@@ -33,15 +33,7 @@ export function HealthView(_: { me: Me }) {
           </p>
           <h3>Queue depth</h3>
           <table data-testid="queue">
-            <thead>
-              <tr>
-                <th>Type</th>
-                <th>Waiting</th>
-                <th>Retrying</th>
-                <th>Running</th>
-                <th>Dead-letter</th>
-              </tr>
-            </thead>
+            <Head columns={['Type', 'Waiting', 'Retrying', 'Running', 'Dead-letter']} />
             <tbody>
               {Object.entries(s.queue).map(([t, c]) => (
                 <tr key={t}>
@@ -56,15 +48,7 @@ export function HealthView(_: { me: Me }) {
           </table>
           <h3>Throughput</h3>
           <table data-testid="throughput">
-            <thead>
-              <tr>
-                <th>Window</th>
-                <th>Instances received</th>
-                <th>Jobs completed</th>
-                <th>Jobs failed</th>
-                <th>SEGs delivered</th>
-              </tr>
-            </thead>
+            <Head columns={['Window', 'Instances received', 'Jobs completed', 'Jobs failed', 'SEGs delivered']} />
             <tbody>
               {s.throughput.map((w) => (
                 <tr key={w.window}>

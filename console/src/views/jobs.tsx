@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { call } from '../api.js';
 import type { Me } from '../main.js';
-import { Badge, ErrorBox, fmtTime, Section, useAction, useLoad } from '../ui.js';
+import { Badge, ErrorBox, Filter, Head, Section, fmtTime, useAction, useLoad } from '../ui.js';
 
 interface Job {
   id: string;
@@ -61,32 +61,11 @@ function Deliveries() {
   return (
     <Section title="Deliveries">
       <div class="filters">
-        <label>
-          Status
-          <select name="delivery-status" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
-            <option value="">any</option>
-            {DELIVERY_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Filter label="Status" name="delivery-status" value={status} options={DELIVERY_STATES} onChange={setStatus} />
       </div>
       <ErrorBox error={list.error ?? act.error} />
       <table data-testid="deliveries">
-        <thead>
-          <tr>
-            <th>Delivery</th>
-            <th>Destination</th>
-            <th>Status</th>
-            <th>Attempts</th>
-            <th>Reason</th>
-            <th>Created</th>
-            <th>Delivered</th>
-            <th />
-          </tr>
-        </thead>
+        <Head columns={['Delivery', 'Destination', 'Status', 'Attempts', 'Reason', 'Created', 'Delivered', '']} />
         <tbody>
           {list.data?.map((d) => (
             <tr key={d.id} data-delivery={d.id} data-state={d.status}>
@@ -140,43 +119,12 @@ function Jobs(_: { me: Me }) {
         ))}
       </div>
       <div class="filters">
-        <label>
-          State
-          <select name="state" value={state} onChange={(e) => setState((e.target as HTMLSelectElement).value)}>
-            <option value="">any</option>
-            {STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Type
-          <select name="type" value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
-            <option value="">any</option>
-            {[...new Set([...types, 'inference', 'delivery'])].map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Filter label="State" name="state" value={state} options={STATES} onChange={setState} />
+        <Filter label="Type" name="type" value={type} options={[...new Set([...types, 'inference', 'delivery'])]} onChange={setType} />
       </div>
       <ErrorBox error={jobs.error ?? act.error} />
       <table data-testid="jobs">
-        <thead>
-          <tr>
-            <th>Job</th>
-            <th>Type</th>
-            <th>State</th>
-            <th>Attempts</th>
-            <th>Progress</th>
-            <th>Reason</th>
-            <th>Created</th>
-            <th />
-          </tr>
-        </thead>
+        <Head columns={['Job', 'Type', 'State', 'Attempts', 'Progress', 'Reason', 'Created', '']} />
         <tbody>
           {jobs.data?.map((j) => (
             <tr key={j.id} data-job={j.id} data-type={j.type} data-state={j.state}>

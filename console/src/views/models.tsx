@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { call, can } from '../api.js';
 import type { Me } from '../main.js';
-import { Badge, ErrorBox, fmtNum, fmtTime, Section, useAction, useLoad } from '../ui.js';
+import { Badge, ErrorBox, Head, Section, fmtNum, fmtTime, useAction, useLoad } from '../ui.js';
 import { DicePlot } from './plot.js';
 
 interface Model {
@@ -44,15 +44,7 @@ export function ModelsView({ me }: { me: Me }) {
       <Section title="Models">
         <ErrorBox error={models.error} />
         <table data-testid="models">
-          <thead>
-            <tr>
-              <th>Model</th>
-              <th>Active generation</th>
-              <th>Origin</th>
-              <th>Policy</th>
-              <th />
-            </tr>
-          </thead>
+          <Head columns={['Model', 'Active generation', 'Origin', 'Policy', '']} />
           <tbody>
             {models.data?.models.map((m) => (
               <tr key={m.id} data-model={m.id} class={m.id === model ? 'selected' : ''}>
@@ -112,19 +104,7 @@ function ModelDetail({ id, me, onChanged }: { id: string; me: Me; onChanged: () 
       >
         <ErrorBox error={act.error} />
         <table data-testid="generations">
-          <thead>
-            <tr>
-              <th>Gen.</th>
-              <th>State</th>
-              <th>Origin</th>
-              <th>Held-out Dice</th>
-              <th>Benchmark</th>
-              <th>Corrections</th>
-              <th>Gate</th>
-              <th>Created</th>
-              <th />
-            </tr>
-          </thead>
+          <Head columns={['Gen.', 'State', 'Origin', 'Held-out Dice', 'Benchmark', 'Corrections', 'Gate', 'Created', '']} />
           <tbody>
             {[...list].reverse().map((g) => (
               <tr key={g.generation} data-generation={g.generation}>
@@ -156,14 +136,7 @@ function ModelDetail({ id, me, onChanged }: { id: string; me: Me; onChanged: () 
         <ErrorBox error={corr.error} />
         {corr.data?.labels.every((l) => l.reviews === 0) ? <p class="muted">No reviews of this model's results yet.</p> : null}
         <table data-testid="corrections">
-          <thead>
-            <tr>
-              <th>Structure</th>
-              <th>Reviews</th>
-              <th>Mean Dice AI ↔ reader</th>
-              <th>Changed</th>
-            </tr>
-          </thead>
+          <Head columns={['Structure', 'Reviews', 'Mean Dice AI ↔ reader', 'Changed']} />
           <tbody>
             {corr.data?.labels.map((l) => (
               <tr key={l.name} data-label={l.name}>
@@ -200,16 +173,7 @@ function Runs() {
     >
       <ErrorBox error={runs.error ?? act.error} />
       <table data-testid="runs">
-        <thead>
-          <tr>
-            <th>Started</th>
-            <th>Model</th>
-            <th>Status</th>
-            <th>Slices</th>
-            <th>Candidate</th>
-            <th>Reason</th>
-          </tr>
-        </thead>
+        <Head columns={['Started', 'Model', 'Status', 'Slices', 'Candidate', 'Reason']} />
         <tbody>
           {runs.data?.runs.map((r) => (
             <tr key={r.id}>

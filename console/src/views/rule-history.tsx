@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { call } from '../api.js';
 import { lineDiff, type DiffLine } from '../diff.js';
-import { Badge, ErrorBox, fmtTime, Section, useAction, useLoad } from '../ui.js';
+import { Badge, ErrorBox, Head, Section, fmtTime, useAction, useLoad } from '../ui.js';
 import type { Rule, RuleSet } from './rules.js';
 
 interface HistoryEntry {
@@ -26,15 +26,7 @@ export function History({ current, onReverted }: { current: number; onReverted: 
     <Section title="Version history">
       <ErrorBox error={history.error ?? act.error} />
       <table data-testid="history">
-        <thead>
-          <tr>
-            <th>Version</th>
-            <th>Change</th>
-            <th>Who</th>
-            <th>When</th>
-            <th />
-          </tr>
-        </thead>
+        <Head columns={['Version', 'Change', 'Who', 'When', '']} />
         <tbody>
           {history.data?.map((h) => (
             <tr key={h.version} data-version={h.version}>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { call } from '../api.js';
 import type { Me } from '../main.js';
-import { Badge, ErrorBox, Section, useAction, useLoad } from '../ui.js';
+import { Badge, ErrorBox, Head, Section, useAction, useLoad } from '../ui.js';
 import { History } from './rule-history.js';
 
 export interface Rule {
@@ -65,18 +65,7 @@ export function RulesView(_: { me: Me }) {
         {set.data && set.data.rules.length === 0 ? <p class="muted">No rules yet: stored series are archived but nothing is routed.</p> : null}
         {set.data && set.data.rules.length > 0 ? (
           <table data-testid="rules">
-            <thead>
-              <tr>
-                <th>Rule</th>
-                <th>State</th>
-                <th>Priority</th>
-                <th>When</th>
-                <th>Model</th>
-                <th>Destinations</th>
-                <th>Review</th>
-                <th />
-              </tr>
-            </thead>
+            <Head columns={['Rule', 'State', 'Priority', 'When', 'Model', 'Destinations', 'Review', '']} />
             <tbody>
               {set.data.rules.map((r) => (
                 <tr key={r.id} data-rule={r.id} data-enabled={String(r.enabled)}>
@@ -260,13 +249,7 @@ function DryRunResult({ result, ruleId }: { result: DryRun; ruleId: string }) {
       ))}
       {hits.length ? (
         <table>
-          <thead>
-            <tr>
-              <th>Series</th>
-              <th>Matched rules</th>
-              <th>Would run</th>
-            </tr>
-          </thead>
+          <Head columns={['Series', 'Matched rules', 'Would run']} />
           <tbody>
             {hits.slice(0, 50).map((m) => (
               <tr key={m.seriesInstanceUid}>

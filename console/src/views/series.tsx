@@ -1,6 +1,6 @@
 import { call } from '../api.js';
 import type { Me } from '../main.js';
-import { Badge, ErrorBox, fmtTime, Section, useLoad } from '../ui.js';
+import { Badge, ErrorBox, Head, Section, fmtTime, useLoad } from '../ui.js';
 
 interface SeriesRow {
   seriesInstanceUid: string;
@@ -32,15 +32,7 @@ export function SeriesView(_: { me: Me }) {
       <ErrorBox error={list.error} />
       {list.data?.length === 0 ? <p class="muted">No series stored yet.</p> : null}
       <table data-testid="series">
-        <thead>
-          <tr>
-            <th>Series</th>
-            <th>Arrived</th>
-            <th>Routing</th>
-            <th>AI results (review · delivery)</th>
-            <th />
-          </tr>
-        </thead>
+        <Head columns={['Series', 'Arrived', 'Routing', 'AI results (review · delivery)', '']} />
         <tbody>
           {list.data?.map((s) => (
             <tr key={s.seriesInstanceUid} data-series={s.seriesInstanceUid}>
