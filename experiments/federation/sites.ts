@@ -30,8 +30,10 @@ export interface SiteSpec {
 
 export const SITES: SiteSpec[] = [
   { name: 'site-t1', contrast: 'T1', contrastName: 'T1 (the root\'s contrast)', anatomyVariation: 0.6, seedBase: 10_000, inRoot: true },
-  { name: 'site-t2', contrast: T2_LONG_TE, contrastName: 'T2 long TE (unseen)', anatomyVariation: 1.0, seedBase: 20_000 },
-  { name: 'site-pd', contrast: 'PD', contrastName: 'PD (unseen)', anatomyVariation: 0.8, seedBase: 30_000 },
+  // Like most leg protocols, the T2 and PD sites' studies also have a T1 series (readers accept its AI
+  // results, which are training data too): their rounds alternate their own contrast and T1.
+  { name: 'site-t2', contrast: T2_LONG_TE, contrastName: 'T2 long TE (unseen)', anatomyVariation: 1.0, seedBase: 20_000, alsoScans: ['T1'] },
+  { name: 'site-pd', contrast: 'PD', contrastName: 'PD (unseen)', anatomyVariation: 0.8, seedBase: 30_000, alsoScans: ['T1'] },
   // A neuromuscular protocol: T1 and a fat-suppressed (STIR-like) series in each study (its readers
   // correct the fat-suppressed results, accept the T1 ones). The root saw T1 only (root.ts).
   { name: 'site-fs', contrast: FAT_SUPPRESSED, contrastName: 'fat-suppressed (unseen)', anatomyVariation: 0.9, seedBase: 40_000, alsoScans: ['T1'] },
@@ -65,11 +67,11 @@ export const SIZE = {
 
 /**
  * The central server's validation set (config central.validation): the consortium curates phantoms of
- * every contributed protocol, 2 per contrast (seed i has contrast i mod 4), never a site's held-out or
+ * every contributed protocol, 3 per contrast (seed i has contrast i mod 4), never a site's held-out or
  * training seeds; the central gate holds each contrast to ε (src/federation/central/merge-round.ts).
  */
 export const CENTRAL_VALIDATION = {
-  seeds: Array.from({ length: 2 * SITES.length }, (_, i) => 9001 + i),
+  seeds: Array.from({ length: 3 * SITES.length }, (_, i) => 9001 + i),
   contrasts: SITES.map((s) => s.contrast),
   slices: 6,
 };
