@@ -55,9 +55,11 @@ export const SIZE = {
    * phantoms × 6 slices, 2 epochs): lr 1e-3 with l2Pull 30 made every candidate WORSE even on the
    * corrections it trained on (T2 held-out 0.518 → 0.366, fat-suppressed 0.189 → 0.083, central −0.04…
    * −0.12: no site's gate accepted); lr 3e-4: T2 +0.17, fat-suppressed +0.21, but the T2 delta alone
-   * −0.043 central; lr 1e-4: T2 +0.12, fat-suppressed +0.11, central −0.002 / −0.002 (docs/federation.md).
+   * −0.043 central; lr 1e-4: T2 +0.12, fat-suppressed +0.11, central −0.002 / −0.002. A full run at
+   * 1e-4 published 3 generations in 10 rounds (results-weak-root-lr1e-4.json); at 5e-5 (this default)
+   * 5, with more local gates passing (docs/federation.md "Simulation").
    */
-  learningRate: Number(process.env.FED_LR ?? 1e-4),
+  learningRate: Number(process.env.FED_LR ?? 5e-5),
   l2Pull: Number(process.env.FED_L2 ?? 0),
   heldOutPhantoms: 3,
   heldOutSlices: 8,
