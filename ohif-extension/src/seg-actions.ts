@@ -58,10 +58,12 @@ export async function storeCorrection(p: ExtensionParams, segmentationId: string
     | ((dataset: Record<string, unknown>, opts: Record<string, unknown>) => Promise<unknown>)
     | undefined;
   if (!storeFn) throw new Error(`no store function for the data source "${DATA_SOURCE}"`);
-  const generated = (await p.commandsManager.runCommand('generateSegmentation', {
-    segmentationId,
-    options: { dataSource: DATA_SOURCE, SeriesDescription: `Dafne correction of ${r.modelId} gen ${r.generation}`.slice(0, 64), SeriesNumber: 2000 + Number(r.id) % 1000 },
-  })) as { dataset?: Record<string, unknown> } | undefined;
+  const generated = (await whileSourceLoads(() =>
+    p.commandsManager.runCommand('generateSegmentation', {
+      segmentationId,
+      options: { dataSource: DATA_SOURCE, SeriesDescription: `Dafne correction of ${r.modelId} gen ${r.generation}`.slice(0, 64), SeriesNumber: 2000 + Number(r.id) % 1000 },
+    }),
+  )) as { dataset?: Record<string, unknown> } | undefined;
   const dataset = generated?.dataset;
   if (!dataset) throw new Error('OHIF generated no SEG dataset');
   // dcmjs puts a placeholder Study ID; the source's is unknown here, so leave it empty (type 2).
@@ -69,6 +71,24 @@ export async function storeCorrection(p: ExtensionParams, segmentationId: string
   repairSegDataset(dataset, sourceInstances(p, r));
   await storeFn(dataset, {});
   return { sopInstanceUid: String(dataset.SOPInstanceUID), seriesInstanceUid: String(dataset.SeriesInstanceUID) };
+}
+
+/**
+ * OHIF's SEG writer reads every referenced source image from cornerstone's image cache and throws
+ * "Referenced source image not in cache" for a slice the viewer has not loaded yet (its stack
+ * prefetch fills the cache in the background). A reader who saves before that finishes would lose
+ * the save, so wait for the cache and try again, with a deadline; any other error goes straight up.
+ */
+async function whileSourceLoads<T>(generate: () => Promise<T> | T, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await generate();
+    } catch (e) {
+      if (!/not in cache/i.test(String((e as Error)?.message ?? e)) || Date.now() > deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 /** SOP Class and frame count of each source instance, from the viewer's metadata. */
