@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { call } from '../api.js';
 import type { Me } from '../main.js';
 import { Badge, ErrorBox, Head, Section, fmtTime, useAction, useLoad } from '../ui.js';
+import { RetryDelivery } from './jobs.js';
 
 interface Destination {
   name: string;
@@ -100,11 +101,7 @@ export function DestinationsView(_: { me: Me }) {
                             <td>{e.attempts}</td>
                             <td>{fmtTime(e.createdAt)}</td>
                             <td>
-                              {e.status === 'dead-letter' && e.jobId ? (
-                                <button data-action="retry-delivery" disabled={act.busy} onClick={() => act.run(() => call('jobRetry', { params: { id: e.jobId! } })).then(reload)}>
-                                  Retry
-                                </button>
-                              ) : null}
+                              <RetryDelivery delivery={e} act={act} then={reload} />
                             </td>
                           </tr>
                         ))}

@@ -54,6 +54,17 @@ export function JobsView(props: { me: Me }) {
   );
 }
 
+/** Retry of a dead-letter delivery: retries its job (the delivery has no retry of its own, docs/routing.md). */
+export function RetryDelivery({ delivery, act, then }: { delivery: { status: string; jobId?: string | null }; act: ReturnType<typeof useAction>; then: () => void }) {
+  const jobId = delivery.jobId;
+  if (delivery.status !== 'dead-letter' || !jobId) return null;
+  return (
+    <button data-action="retry-delivery" disabled={act.busy} onClick={() => act.run(() => call('jobRetry', { params: { id: jobId } })).then(then)}>
+      Retry
+    </button>
+  );
+}
+
 function Deliveries() {
   const [status, setStatus] = useState('');
   const list = useLoad(() => call<Delivery[]>('deliveries', { query: { status: status || undefined, limit: 50 } }), [status], 3000);
@@ -81,11 +92,7 @@ function Deliveries() {
               <td>{fmtTime(d.createdAt)}</td>
               <td>{fmtTime(d.deliveredAt)}</td>
               <td>
-                {d.status === 'dead-letter' && d.jobId ? (
-                  <button data-action="retry-delivery" disabled={act.busy} onClick={() => act.run(() => call('jobRetry', { params: { id: d.jobId! } })).then(list.reload)}>
-                    Retry
-                  </button>
-                ) : null}
+                <RetryDelivery delivery={d} act={act} then={list.reload} />
               </td>
             </tr>
           ))}
