@@ -81,7 +81,7 @@ export function thresholdLabel(x: number, thresholds: readonly number[]): number
 export const seededRandom = mulberry32;
 
 /** Normal samples (Box–Muller) times `std`. */
-function normals(rand: () => number, count: number, std: number): Float32Array {
+function pairedNormals(rand: () => number, count: number, std: number): Float32Array {
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
     const r = Math.sqrt(-2 * Math.log(1 - rand())) * std;
@@ -108,6 +108,15 @@ export interface TinyUNetOptions {
    * statistics and affine parameters, so BatchNorm is not a no-op when runtimes are compared.
    */
   batchNorm?: 'identity' | 'random';
+  /**
+   * The 1×1 head also reads the linear (pre-Relu) output of the last ConvTranspose, so no pixel can
+   * lose its gradient path to "dead" Relus (why: src/learning/demo-model.ts).
+   */
+  headReadsUpsampled?: boolean;
+  /** Seeded normal samples for the He initialisation; default Box–Muller using both outputs of a pair. */
+  normals?: (rand: () => number, count: number, std: number) => Float32Array;
+  /** Graph name and doc string of a model that is not a test model (no `dafne.test-model` metadata). */
+  graph?: { name: string; docString: string };
 }
 
 /**
@@ -117,11 +126,11 @@ export interface TinyUNetOptions {
  * bias) to `classes` logits. Input `image` [N, inChannels, H, W], output `logits` [N, classes, H, W].
  */
 export function tinyUNet(options: TinyUNetOptions): OnnxModel {
-  const { classes, inChannels = 1, base = 8, depth = 2, seed = 1, batchNorm = 'identity' } = options;
+  const { classes, inChannels = 1, base = 8, depth = 2, seed = 1, batchNorm = 'identity', normals = pairedNormals } = options;
   if (classes < 1 || inChannels < 1 || base < 1 || depth < 0) throw new RangeError('tinyUNet: bad options');
   const rand = seededRandom(seed);
   const [h, w]: DimSpec[] = options.size ? [...options.size] : ['H', 'W'];
-  const b = new GraphBuilder('tiny-unet');
+  const b = new GraphBuilder(options.graph?.name ?? 'tiny-unet');
   let x = b.input('image', ['N', inChannels, h, w]);
 
   // He (Kaiming) normal: std = sqrt(2 / fan_in) keeps activation variance through Relu layers.
@@ -152,6 +161,7 @@ export function tinyUNet(options: TinyUNetOptions): OnnxModel {
   }
   x = block(x, channels, base * 2 ** depth, 'bottom');
   channels = base * 2 ** depth;
+  let up0 = '';
   for (let level = depth - 1; level >= 0; level--) {
     const { value: skip, channels: c } = skips[level]!;
     // Each output pixel of a 2×2 stride-2 transposed conv sees exactly one input pixel per input
@@ -159,13 +169,17 @@ export function tinyUNet(options: TinyUNetOptions): OnnxModel {
     const wt = b.initializer(`up${level}.weight`, [channels, c, 2, 2], normals(rand, channels * c * 4, Math.sqrt(2 / channels)));
     const bias = b.initializer(`up${level}.bias`, [c], new Float32Array(c));
     const upsampled = b.node('ConvTranspose', [x, wt, bias], { kernel_shape: [2, 2], strides: [2, 2] }, { name: `up${level}` });
+    if (level === 0) up0 = upsampled;
     const cat = b.node('Concat', [upsampled, skip], { axis: 1 }, { name: `up${level}.concat` });
     x = block(cat, 2 * c, c, `up${level}`);
     channels = c;
   }
-  const wOut = b.initializer('head.weight', [classes, channels, 1, 1], normals(rand, classes * channels, Math.sqrt(1 / channels)));
+  const headIn = options.headReadsUpsampled && up0 ? b.node('Concat', [x, up0], { axis: 1 }, { name: 'head.concat' }) : x;
+  const headChannels = headIn === x ? channels : 2 * channels;
+  const wOut = b.initializer('head.weight', [classes, headChannels, 1, 1], normals(rand, classes * headChannels, Math.sqrt(1 / headChannels)));
   const bOut = b.initializer('head.bias', [classes], new Float32Array(classes));
-  b.node('Conv', [x, wOut, bOut], { kernel_shape: [1, 1], pads: [0, 0, 0, 0], strides: [1, 1] }, { name: 'head', outputs: ['logits'] });
+  b.node('Conv', [headIn, wOut, bOut], { kernel_shape: [1, 1], pads: [0, 0, 0, 0], strides: [1, 1] }, { name: 'head', outputs: ['logits'] });
   b.output('logits', ['N', classes, h, w]);
+  if (options.graph) return b.build({ docString: options.graph.docString });
   return b.build({ docString: `tiny U-Net: base ${base}, depth ${depth}, seed ${seed}`, metadata: { 'dafne.test-model': 'tiny-unet' } });
 }
