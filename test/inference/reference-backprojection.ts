@@ -1,6 +1,7 @@
 /**
  * The back-projection and arg-max exactly as the pipeline had them before the per-cell rewrite
- * (commit e1194d0), kept as the reference the faster versions must match bit for bit.
+ * (commit e1194d0), kept as the reference the faster versions must match: label for label, except
+ * where two labels' interpolated logits tie to within rounding (referenceInterpolated tells).
  */
 import type { AxisMap } from '../../src/inference/resample.js';
 
@@ -100,4 +101,16 @@ export function referenceArgmax(logits: Float32Array, offset: number, channels: 
       }
     }
   }
+}
+
+/** The reference's bilinear logit of `label` at source pixel (r, c), inside the model field. */
+export function referenceInterpolated(label: number, logits: Float32Array, logitsOffset: number, plane: number, modelCols: number, rows: AxisMap, cols: AxisMap, r: number, c: number): number {
+  const wy = rows.w[r]!;
+  const wx = cols.w[c]!;
+  const base = logitsOffset + label * plane;
+  const y0 = rows.lo[r]! * modelCols;
+  const y1 = rows.hi[r]! * modelCols;
+  const x0 = cols.lo[c]!;
+  const x1 = cols.hi[c]!;
+  return (1 - wx) * (1 - wy) * logits[base + y0 + x0]! + wx * (1 - wy) * logits[base + y0 + x1]! + (1 - wx) * wy * logits[base + y1 + x0]! + wx * wy * logits[base + y1 + x1]!;
 }
