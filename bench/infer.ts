@@ -70,11 +70,14 @@ async function pipelineVsBare(label: string, v: Volume, pkg: ModelPackage, s: Se
   await bareRun(s.bare)();
   await bareRun(s.bareNoSpin)();
   await segmentVolume(v, pkg, s.runner);
+  await segmentVolume(v, pkg, s.runner, { backproject: null });
   if (s.jsArgmax) await segmentVolume(v, pkg, s.jsArgmax);
   const variants: [string, () => Promise<unknown>][] = [
     ['bare', bareRun(s.bare)],
     ['bare, no spinning', bareRun(s.bareNoSpin)],
+    // As the node runs it: labels mapped back on the low-priority thread (backproject-pool.ts).
     ['pipeline', () => segmentVolume(v, pkg, s.runner)],
+    ['pipeline, back-projection on the main thread', () => segmentVolume(v, pkg, s.runner, { backproject: null })],
   ];
   if (s.jsArgmax) variants.push(['pipeline, JS arg-max', () => segmentVolume(v, pkg, s.jsArgmax!)]);
   const times = new Map<string, number[]>(variants.map(([k]) => [k, []]));
