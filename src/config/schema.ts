@@ -183,6 +183,11 @@ export const configSchema = z
         epsilon: z.number().min(0).max(1).default(0.005),
         /** Screening: a delta that, applied alone to the root, loses more than this is rejected before the merge. */
         screenEpsilon: z.number().min(0).max(1).default(0.02),
+        /**
+         * Server steps along the merged update, tried in order until one passes the gate (same ε, every
+         * contrast): 1 = the full update; [1, 0.5] retries at half the step before rejecting the window.
+         */
+        serverSteps: z.array(z.number().gt(0).max(1)).min(1).default([1, 0.5]),
         /** The central validation set: phantoms with frozen seeds (recorded in every generation's validation). */
         validation: z
           .object({

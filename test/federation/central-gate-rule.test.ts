@@ -40,6 +40,11 @@ test('PhantomScorer scores each contrast of a multi-contrast set on its own phan
   t.is(s.perContrast![0], t1.mean);
   t.is(s.perContrast![1], other.mean);
   t.true(s.perContrast![0]! > s.perContrast![1]!, 'the demo model (trained on T1/T2/PD) scores lower on the contrast it never saw');
+  // The pooled score comes from the same pass: the Dice of the whole set, pixels pooled over every contrast.
+  const whole = await evaluateDice(onnx, phantomSet(card, opts), card.labels.length);
+  t.is(s.slices, whole.slices);
+  t.true(Math.abs(s.mean - whole.mean) < 1e-9, `pooled ${s.mean} vs the whole set ${whole.mean}`);
+  t.true(s.perLabel.every((d, i) => Math.abs(d - whole.perLabel[i]!) < 1e-9));
   const single = await new PhantomScorer({ ...opts, contrasts: ['T1'] }).score(card, onnx);
   t.is(single.perContrast, undefined);
 });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { validateConfig } from '../../src/config/load.js';
 import { buildCentral, type Central } from '../../src/federation/central/central-app.js';
+import type { Scorer } from '../../src/federation/central/validation-set.js';
 import { makeDelta, type DeltaInfo } from '../../src/federation/delta.js';
 import { generateKeyPair } from '../../src/federation/signing.js';
 import { createLogger } from '../../src/log.js';
@@ -36,10 +37,10 @@ export const CENTRAL_TEST_CONFIG = {
   central: { minUploads: 1000, maxWaitSeconds: 1e6, checkIntervalSeconds: 3600, maxDeltaBytes: 4 * 1024 ** 2, validation: { seeds: [9001, 9002], contrasts: ['T1', 'T2', 'PD'], slices: 3 } },
 };
 
-export async function startCentral(extra: Record<string, unknown> = {}): Promise<Harness> {
+export async function startCentral(extra: Record<string, unknown> = {}, opts: { scorer?: Scorer } = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dafne-central-'));
   const config = validateConfig({ dataDir: dir, storage: { fsync: false }, log: { level: 'warn' }, ...CENTRAL_TEST_CONFIG, ...extra });
-  const central = await buildCentral(config, { log: createLogger('warn', 'dafne-central', 2) });
+  const central = await buildCentral(config, { log: createLogger('warn', 'dafne-central', 2), scorer: opts.scorer });
   const server: Server = await new Promise((resolve) => {
     const s = central.app.listen(0, '127.0.0.1', () => resolve(s));
   });

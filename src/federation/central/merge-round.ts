@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -12,6 +12,7 @@ import { applyMerged, mergeDeltas, type MergeInput } from '../merge.js';
 import { sign } from '../signing.js';
 import type { CentralStore, Upload } from './central-store.js';
 import { gateVerdict } from './gate-rule.js';
+import { scaleUpdate } from './server-step.js';
 import type { Score, Scorer } from './validation-set.js';
 
 /**
@@ -46,6 +47,8 @@ export interface RoundResult {
   skipped: string[];
   rootScore: number;
   candidateScore: number | null;
+  /** The server step of the published candidate (null: nothing published). */
+  serverStep?: number | null;
 }
 
 const f4 = (x: number) => x.toFixed(4);
@@ -134,27 +137,46 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
       clipMultiplier: config.clipMultiplier,
       maxNorm: config.maxNorm,
     });
-    const candidate = applyMerged(root.onnx, merged);
-    const cand = await scorer.score(card, candidate);
-    result.candidateScore = cand.mean;
     const ids = survivors.map((s) => s.upload.uploadId);
-    const change = cand.mean - rootScore.mean;
-    const verdict = `merged candidate of ${survivors.length} delta(s): central validation Dice ${f4(rootScore.mean)} → ${f4(cand.mean)} (${change >= 0 ? '+' : '−'}${f4(Math.abs(change))})`;
+    // The merged update at each configured server step in turn (1 = the full update; default [1, 0.5]):
+    // the first candidate the gate accepts is published. Every step is held to the same ε per contrast.
+    const steps = config.serverSteps;
+    const tried: { step: number; score: Score; reason: string | null }[] = [];
+    let candidate: Buffer | null = null, cand: Score | null = null, step = steps[0]!;
+    for (const s of steps) {
+      const onnx = applyMerged(root.onnx, scaleUpdate(merged, s));
+      // By hash: a published candidate is the next round's root, whose score is then not computed again.
+      const score = await scorer.score(card, onnx, createHash('sha256').update(onnx).digest('hex'));
+      const gate = gateVerdict(rootScore, score, config.epsilon);
+      tried.push({ step: s, score, reason: gate.reason });
+      if (gate.accepted) {
+        [candidate, cand, step] = [onnx, score, s];
+        break;
+      }
+    }
+    const last = tried[tried.length - 1]!;
+    result.candidateScore = (cand ?? last.score).mean;
+    result.serverStep = cand ? step : null;
+    const describe = (t: (typeof tried)[number]) => {
+      const change = t.score.mean - rootScore.mean;
+      return `${t.step === 1 ? '' : `at server step ${t.step}: `}central validation Dice ${f4(rootScore.mean)} → ${f4(t.score.mean)} (${change >= 0 ? '+' : '−'}${f4(Math.abs(change))})`;
+    };
+    const history = tried.map((t) => `${describe(t)}${t.reason ? ` ${t.reason}` : ''}`).join('; ');
+    const verdict = `merged candidate of ${survivors.length} delta(s): ${history}`;
     const perUpload = (s: (typeof survivors)[number]) => ({
       rootPerContrast: rootScore.perContrast,
-      candidatePerContrast: cand.perContrast,
+      candidatePerContrast: (cand ?? last.score).perContrast,
       rootDice: rootScore.mean,
       aloneDice: s.alone.mean,
-      candidateDice: cand.mean,
+      candidateDice: (cand ?? last.score).mean,
       epsilon: config.epsilon,
       scaledBy: merged.report.used.find((x) => x.id === s.upload.uploadId)?.scaledBy ?? 1,
       windowSize: survivors.length,
+      serverSteps: tried.map((t) => ({ step: t.step, dice: t.score.mean, perContrast: t.score.perContrast, accepted: t.reason === null })),
     });
     // Every contrast of the set is held to ε too (gate-rule.ts).
-    const gate = gateVerdict(rootScore, cand, config.epsilon);
-    if (!gate.accepted) {
-      const why = `${verdict} ${gate.reason}`;
-      for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'rejected', `central gate: ${why} against generation ${card.generation}`, null, perUpload(s));
+    if (!candidate || !cand) {
+      for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'rejected', `central gate: ${verdict} against generation ${card.generation}`, null, perUpload(s));
       result.rejected.push(...ids);
       return result;
     }
@@ -169,7 +191,7 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
         software: `dafne-node ${VERSION}`,
         slices: survivors.reduce((n, s) => n + s.input.weight, 0),
         series: survivors.reduce((n, s) => n + s.upload.manifest.trainingSeries, 0),
-        notes: `central merge of ${survivors.length} delta(s) from ${contributors.join(', ')} (${config.aggregation})`,
+        notes: `central merge of ${survivors.length} delta(s) from ${contributors.join(', ')} (${config.aggregation}${step === 1 ? '' : `, server step ${step}`})`,
       },
       validation: { centralDice: cand.mean, parentCentralDice: rootScore.mean },
     };
@@ -181,12 +203,12 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
       signature: sign(candidate, d.key).toString('base64'),
       contributors,
       validation: { set: scorer.describe(card), centralDice: cand.mean, perLabel: cand.perLabel, parentCentralDice: rootScore.mean, perContrast: cand.perContrast, parentPerContrast: rootScore.perContrast, epsilon: config.epsilon },
-      mergeReport: { ...merged.report, uploads: ids, screened: result.rejected.length },
+      mergeReport: { ...merged.report, uploads: ids, screened: result.rejected.length, serverStep: step, serverStepsTried: tried.map((t) => ({ step: t.step, dice: t.score.mean, perContrast: t.score.perContrast, reason: t.reason })) },
     });
     for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'accepted', `${verdict}, within ε ${config.epsilon}: published as generation ${generation}`, generation, perUpload(s));
     result.accepted.push(...ids);
     result.published = generation;
-    log.info({ modelId: id, generation, contributors, centralDice: cand.mean, parentCentralDice: rootScore.mean, sha256: info.sha256.slice(0, 12) }, 'published a new generation');
+    log.info({ modelId: id, generation, contributors, serverStep: step, centralDice: cand.mean, parentCentralDice: rootScore.mean, sha256: info.sha256.slice(0, 12) }, 'published a new generation');
     return result;
   }
 }

@@ -1,5 +1,7 @@
 import type { ModelCard } from '../../inference/model-card.js';
-import { evaluateDice } from '../../learning/evaluate.js';
+import { OnnxRunner } from '../../inference/onnx-runner.js';
+import { argmax } from '../../inference/resample.js';
+import { summarise } from '../../learning/evaluate.js';
 import { phantomSet } from '../../learning/phantom-data.js';
 import type { SliceSet } from '../../learning/slice-set.js';
 import type { MrContrast, TissueIntensities } from '../../phantom/leg-phantom.js';
@@ -38,7 +40,8 @@ export interface PhantomValidationOptions {
 }
 
 export class PhantomScorer implements Scorer {
-  private readonly sets = new Map<string, { all: SliceSet; parts: SliceSet[] }>();
+  /** The set as one part per contrast (a single part when the set has one contrast). */
+  private readonly sets = new Map<string, { parts: SliceSet[]; multi: boolean }>();
   /** Scores by model file hash: the root is scored once per window, not once per delta. */
   private readonly cache = new Map<string, Score>();
 
@@ -48,18 +51,17 @@ export class PhantomScorer implements Scorer {
     return { kind: 'phantom', seeds: [...this.opts.seeds], contrasts: [...this.opts.contrasts], slicesPerPhantom: this.opts.slices, size: card.input.size, pixelSpacing: card.input.pixelSpacing };
   }
 
-  private set(card: ModelCard): { all: SliceSet; parts: SliceSet[] } {
+  private set(card: ModelCard): { parts: SliceSet[]; multi: boolean } {
     const key = `${card.id}:${card.input.size.join('x')}:${card.input.pixelSpacing.join('x')}`;
     let set = this.sets.get(key);
     if (!set) {
       const contrasts = this.opts.contrasts as readonly (MrContrast | TissueIntensities)[];
-      const all = phantomSet(card, { seeds: this.opts.seeds, contrasts, slices: this.opts.slices });
       // phantomSet gives seed i the contrast i mod n: the same phantoms, grouped by contrast.
-      const parts =
-        contrasts.length > 1
-          ? contrasts.map((c, k) => ({ c, seeds: this.opts.seeds.filter((_, i) => i % contrasts.length === k) })).filter((g) => g.seeds.length > 0).map((g) => phantomSet(card, { seeds: g.seeds, contrasts: [g.c], slices: this.opts.slices }))
-          : [];
-      set = { all, parts };
+      const parts = contrasts
+        .map((c, k) => ({ c, seeds: this.opts.seeds.filter((_, i) => i % contrasts.length === k) }))
+        .filter((g) => g.seeds.length > 0)
+        .map((g) => phantomSet(card, { seeds: g.seeds, contrasts: [g.c], slices: this.opts.slices }));
+      set = { parts, multi: contrasts.length > 1 };
       this.sets.set(key, set);
     }
     return set;
@@ -68,17 +70,61 @@ export class PhantomScorer implements Scorer {
   async score(card: ModelCard, onnx: Uint8Array, sha256?: string): Promise<Score> {
     const hit = sha256 ? this.cache.get(sha256) : undefined;
     if (hit) return hit;
-    const set = this.set(card);
-    const d = await evaluateDice(onnx, set.all, card.labels.length);
-    const score: Score = { mean: d.mean, perLabel: d.perLabel, slices: d.slices };
-    if (set.parts.length) {
-      score.perContrast = [];
-      for (const part of set.parts) score.perContrast.push((await evaluateDice(onnx, part, card.labels.length)).mean);
+    const { parts, multi } = this.set(card);
+    const labels = card.labels.length;
+    // One inference pass per slice: each contrast's counts give its own Dice, their sums the pooled
+    // Dice (the same pixel counts evaluateDice pools over the whole set), so a larger set costs one
+    // pass rather than two.
+    const total = counts(labels);
+    const perContrast: number[] = [];
+    let slices = 0;
+    const runner = await OnnxRunner.create(onnx, { intraOpNumThreads: 2 });
+    try {
+      for (const part of parts) {
+        const c = await countPart(runner, part, labels);
+        for (let l = 0; l <= labels; l++) {
+          total.inter[l] += c.inter[l]!;
+          total.truth[l] += c.truth[l]!;
+          total.pred[l] += c.pred[l]!;
+        }
+        perContrast.push(summarise(c.inter, c.truth, c.pred, labels, part.count).mean);
+        slices += part.count;
+      }
+    } finally {
+      await runner.close();
     }
+    const pooled = summarise(total.inter, total.truth, total.pred, labels, slices);
+    const score: Score = { mean: pooled.mean, perLabel: pooled.perLabel, slices };
+    if (multi) score.perContrast = perContrast;
     if (sha256) {
       if (this.cache.size > 64) this.cache.clear();
       this.cache.set(sha256, score);
     }
     return score;
   }
+}
+
+type Counts = { inter: Float64Array; truth: Float64Array; pred: Float64Array };
+const counts = (labels: number): Counts => ({ inter: new Float64Array(labels + 1), truth: new Float64Array(labels + 1), pred: new Float64Array(labels + 1) });
+
+/** Pixel counts per label (intersection, truth, prediction) of one slice set, as evaluateDice counts them. */
+async function countPart(runner: OnnxRunner, set: SliceSet, labels: number, batch = 8): Promise<Counts> {
+  const c = counts(labels);
+  const plane = set.height * set.width;
+  const out = new Uint8Array(plane);
+  for (let s = 0; s < set.count; s += batch) {
+    const n = Math.min(batch, set.count - s);
+    const logits = await runner.run(set.images.subarray(s * plane, (s + n) * plane), n, set.height, set.width);
+    for (let b = 0; b < n; b++) {
+      argmax(logits, b * (labels + 1) * plane, labels + 1, plane, out);
+      const m = set.masks.subarray((s + b) * plane, (s + b + 1) * plane);
+      for (let i = 0; i < plane; i++) {
+        const p = out[i]!, g = m[i]!;
+        c.pred[p]++;
+        c.truth[g]++;
+        if (p === g) c.inter[p]++;
+      }
+    }
+  }
+  return c;
 }
