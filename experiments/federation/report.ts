@@ -8,12 +8,14 @@ export interface ExperimentResult {
   /** Generation 0 (root.ts); absent in runs from models/leg-demo (results-lr*.json, results-demo-root.json). */
   root?: { sha256: string; steps: number; slices: number; seconds: number; heldOutT1: number; spec: unknown };
   centralValidation?: { seeds: number[]; contrasts: unknown[]; slices: number };
+  /** The central server's steps along a merged update (absent in runs before it existed: [1]). */
+  serverSteps?: number[];
   sites: { name: string; contrast: string; anatomyVariation: number; inRoot?: boolean }[];
   /** Held-out mean Dice of central generation g on each site's held-out phantoms: dice[site][g]. */
   dice: Record<string, Record<number, number>>;
   /** Held-out Dice of each site's active model after each round (it may refuse a generation). */
   activeDice: Record<string, number[]>;
-  rounds: { round: number; centralGeneration: number; newGeneration: boolean; contributors: string[]; localGate: { accepted: boolean; trainSeconds: number; reasons: string[] }[]; uploads: number; pulls: { outcome: string; reasons: string[] }[]; queues: Record<string, number>[] }[];
+  rounds: { round: number; centralGeneration: number; newGeneration: boolean; contributors: string[]; localGate: { accepted: boolean; trainSeconds: number; reasons: string[] }[]; uploads: number; pulls: { outcome: string; reasons: string[] }[]; queues: Record<string, number>[]; central?: ({ status: string | null; reason: string | null } | null)[]; seconds?: number }[];
   outage: null | { round: number; pendingWhileDown: number[]; attemptsWhileDown: number[]; lastErrorWhileDown: string | null; segmentedWhileDown: number[]; restartedSite: string; pendingAfterRestart: number; restartedAt: number };
   poison: null | { uploaded: boolean; status: string | null; reason: string | null; rootBefore: string; rootAfter: string; rootMoved: boolean };
   lost: null | { queues: Record<string, Record<string, number>> };
@@ -74,11 +76,20 @@ function svg(r: ExperimentResult, a: ReturnType<typeof analyse>): string {
   return out.join('\n');
 }
 
+/** The server step of the round's published generation, read from the central server's sentence (1 when absent). */
+function serverStep(x: ExperimentResult['rounds'][number]): number {
+  for (const c of x.central ?? []) {
+    const m = c?.status === 'accepted' ? /at server step ([\d.]+): [^;]*published/.exec(c.reason ?? '') : null;
+    if (m) return Number(m[1]);
+  }
+  return 1;
+}
+
 function markdown(r: ExperimentResult, a: ReturnType<typeof analyse>): string {
   const f = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(3));
   const lines = [
     `Run ${r.startedAt}, ${r.seconds.toFixed(0)} s, ${r.sites.length} sites + central as separate processes, ${r.rounds.length} rounds (results: \`experiments/federation/results.json\`, plot: [federation-dice.svg](federation-dice.svg)).`,
-    ...(r.root ? ['', `Root (generation 0, \`root.ts\`): ${r.root.steps} steps on ${r.root.slices} T1 slices from seeded initial weights (${r.root.seconds.toFixed(0)} s), held-out T1 Dice ${r.root.heldOutT1.toFixed(3)}, sha256 ${r.root.sha256.slice(0, 12)}…; sites' recipe: lr ${r.size.learningRate}, l2Pull ${r.size.l2Pull ?? 0}, ${r.size.epochs} epochs, ${r.size.phantomsPerRound}×${r.size.slicesPerPhantom} slices per round; central validation: ${r.centralValidation?.seeds.length ?? '?'} phantoms × ${r.centralValidation?.slices ?? '?'} slices over the ${r.centralValidation?.contrasts.length ?? '?'} sites' contrasts, ε 0.005 per contrast.`] : []),
+    ...(r.root ? ['', `Root (generation 0, \`root.ts\`): ${r.root.steps} steps on ${r.root.slices} T1 slices from seeded initial weights (${r.root.seconds.toFixed(0)} s), held-out T1 Dice ${r.root.heldOutT1.toFixed(3)}, sha256 ${r.root.sha256.slice(0, 12)}…; sites' recipe: lr ${r.size.learningRate}, l2Pull ${r.size.l2Pull ?? 0}, ${r.size.epochs} epochs, ${r.size.phantomsPerRound}×${r.size.slicesPerPhantom} slices per round; central validation: ${r.centralValidation?.seeds.length ?? '?'} phantoms × ${r.centralValidation?.slices ?? '?'} slices over the ${r.centralValidation?.contrasts.length ?? '?'} sites' contrasts, ε 0.005 per contrast; server steps ${(r.serverSteps ?? [1]).join(', ')}; held-out ${r.size.heldOutPhantoms}×${r.size.heldOutSlices} slices per site.`] : []),
     '',
     `| generation | ${a.names.map((n) => `${n} (${r.sites.find((s) => s.name === n)!.contrast})`).join(' | ')} | mean |`,
     `|---|${a.names.map(() => '---').join('|')}|---|`,
@@ -86,7 +97,7 @@ function markdown(r: ExperimentResult, a: ReturnType<typeof analyse>): string {
     `| gain | ${a.names.map((n) => (a.gain[n]! >= 0 ? '+' : '') + a.gain[n]!.toFixed(3)).join(' | ')} | ${(a.mean[a.mean.length - 1]! - a.mean[0]!).toFixed(3)} |`,
     `| slope / gen (95 % CI) | ${a.names.map((n) => `${a.perSite[n]!.slope.toFixed(4)} (${a.perSite[n]!.ci95[0].toFixed(4)}…${a.perSite[n]!.ci95[1].toFixed(4)})`).join(' | ')} | ${a.fit.slope.toFixed(4)} (${a.fit.ci95[0].toFixed(4)}…${a.fit.ci95[1].toFixed(4)}) |`,
     '',
-    'Rounds: ' + r.rounds.map((x) => `${x.round}: ${x.uploads} uploads → ${x.newGeneration ? `gen ${x.centralGeneration}` : 'no new generation'}`).join('; ') + '.',
+    'Rounds: ' + r.rounds.map((x) => `${x.round}: ${x.uploads} uploads → ${x.newGeneration ? `gen ${x.centralGeneration}${serverStep(x) !== 1 ? ` (server step ${serverStep(x)})` : ''}` : 'no new generation'}`).join('; ') + '.',
     '',
     ...a.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.what}`),
   ];

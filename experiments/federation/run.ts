@@ -18,7 +18,7 @@ import { CentralProcess, freePort } from './central-process.js';
 import { writeReport, type ExperimentResult } from './report.js';
 import { trainRoot } from './root.js';
 import { SiteProcess } from './site-process.js';
-import { CENTRAL_VALIDATION, POISON_SITE, SITES, SIZE, type SiteSpec } from './sites.js';
+import { CENTRAL_VALIDATION, POISON_SITE, SERVER_STEPS, SITES, SIZE, type SiteSpec } from './sites.js';
 
 const ROOT_DIR = fileURLToPath(new URL('../../../', import.meta.url));
 const work = process.env.FED_WORK ?? path.join(os.tmpdir(), `dafne-federation-${Date.now()}`);
@@ -33,9 +33,11 @@ process.env.FED_ROOT = root.dir;
 say(`root: ${root.steps} steps on ${root.slices} T1 slices in ${root.seconds.toFixed(0)} s, held-out T1 Dice ${root.heldOutT1.toFixed(3)}`);
 
 const central = new CentralProcess(path.join(work, 'central'), await freePort(), {
-  minUploads: SITES.length, maxWaitSeconds: Number(process.env.FED_MAX_WAIT ?? 40), checkIntervalSeconds: 0.5,
-  // The consortium's validation set: one protocol per contributing site (2 phantoms each), held to ε per contrast.
+  minUploads: SITES.length, maxWaitSeconds: Number(process.env.FED_MAX_WAIT ?? 20), checkIntervalSeconds: 0.5,
+  // The consortium's validation set: one protocol per contributing site (sites.ts), held to ε per contrast;
+  // a window that fails at the full step is tried at the server steps that follow (default [1, 0.5]).
   validation: CENTRAL_VALIDATION,
+  serverSteps: SERVER_STEPS,
 });
 await central.cli('model', 'add', root.dir);
 
@@ -74,7 +76,7 @@ const latest = async () => {
 const result: ExperimentResult = {
   startedAt: new Date().toISOString(), size: SIZE,
   root: { sha256: root.sha256, steps: root.steps, slices: root.slices, seconds: root.seconds, heldOutT1: root.heldOutT1, spec: root.spec },
-  centralValidation: CENTRAL_VALIDATION,
+  centralValidation: CENTRAL_VALIDATION, serverSteps: SERVER_STEPS,
   sites: SITES.map((s) => ({ name: s.name, contrast: s.contrastName, anatomyVariation: s.anatomyVariation, inRoot: s.inRoot ?? false })),
   dice: Object.fromEntries(SITES.map((s) => [s.name, {} as Record<number, number>])),
   activeDice: Object.fromEntries(SITES.map((s) => [s.name, [] as number[]])),
@@ -85,7 +87,7 @@ say(`root held-out Dice: ${SITES.map((s) => `${s.name} ${result.dice[s.name]![0]
 
 async function waitForRound(before: number, uploads: number): Promise<void> {
   // A new generation, or every upload of the round has a final outcome (all rejected / skipped).
-  for (const deadline = Date.now() + (Number(process.env.FED_MAX_WAIT ?? 40) + 300) * 1000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + (Number(process.env.FED_MAX_WAIT ?? 20) + 300) * 1000; Date.now() < deadline; ) {
     if ((await latest()).generation > before) return;
     if (uploads === 0) return;
     const open = await Promise.all(sites.map((s) => s.call<{ queue: Record<string, number> }>('outcomes')));
@@ -96,6 +98,7 @@ async function waitForRound(before: number, uploads: number): Promise<void> {
 }
 
 for (let r = 1; r <= SIZE.generations; r++) {
+  const roundStart = Date.now();
   const before = (await latest()).generation;
   const outage = r === SIZE.outageRound;
   if (outage) {
@@ -135,6 +138,8 @@ for (let r = 1; r <= SIZE.generations; r++) {
   const flushed = await Promise.all(sites.map((s) => s.call<{ queue: Record<string, number> }>('flush')));
   const uploads = trained.filter((x) => x.uploadRow).length;
   await waitForRound(before, uploads);
+  // What the central server said about each site's upload of this round (its latest upload).
+  const said = await Promise.all(sites.map((s) => s.call<{ uploads: { remoteStatus: string | null; remoteReason: string | null }[] }>('outcomes')));
   const pulls = await Promise.all(sites.map((s) => s.call<{ outcome: string; centralGeneration?: number; reasons: string[]; scores?: { heldOut?: { active: number; candidate: number } } }>('pull')));
   const gen = await latest();
   for (const [i, p] of pulls.entries()) {
@@ -146,6 +151,8 @@ for (let r = 1; r <= SIZE.generations; r++) {
     round: r, centralGeneration: gen.generation, newGeneration: gen.generation > before, contributors: gen.contributors ?? [],
     localGate: trained.map((x) => ({ accepted: x.accepted, trainSeconds: x.trainMs / 1000, reasons: x.reasons })),
     uploads, pulls: pulls.map((p) => ({ outcome: p.outcome, reasons: p.reasons })), queues: flushed.map((f) => f.queue),
+    central: trained.map((x, i) => (x.uploadRow ? { status: said[i]!.uploads[0]?.remoteStatus ?? null, reason: said[i]!.uploads[0]?.remoteReason ?? null } : null)),
+    seconds: (Date.now() - roundStart) / 1000,
   });
   say(`round ${r}: ${uploads} uploads → central generation ${gen.generation}${gen.generation > before ? ' (new)' : ' (none)'}; pulls ${pulls.map((p) => p.outcome).join('/')}; Dice ${SITES.map((s) => result.dice[s.name]![gen.generation]?.toFixed(3) ?? '—').join(' ')}`);
 }
@@ -158,7 +165,7 @@ for (let r = 1; r <= SIZE.generations; r++) {
   const trained = await poison.call<{ uploadRow: string | null }>('round', { round: 99 });
   await poison.call('flush');
   let st: { uploads: { remoteStatus: string | null; remoteReason: string | null }[] } = await poison.call('outcomes');
-  for (const deadline = Date.now() + (Number(process.env.FED_MAX_WAIT ?? 40) + 300) * 1000; Date.now() < deadline && !['accepted', 'rejected', 'skipped'].includes(st.uploads[0]?.remoteStatus ?? ''); ) {
+  for (const deadline = Date.now() + (Number(process.env.FED_MAX_WAIT ?? 20) + 300) * 1000; Date.now() < deadline && !['accepted', 'rejected', 'skipped'].includes(st.uploads[0]?.remoteStatus ?? ''); ) {
     await new Promise((r) => setTimeout(r, 1000));
     st = await poison.call('outcomes');
   }
