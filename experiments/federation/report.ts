@@ -10,6 +10,7 @@ export interface ExperimentResult {
   centralValidation?: { seeds: number[]; contrasts: unknown[]; slices: number };
   /** The central server's steps along a merged update (absent in runs before it existed: [1]). */
   serverSteps?: number[];
+  centralEpsilon?: number;
   sites: { name: string; contrast: string; anatomyVariation: number; inRoot?: boolean }[];
   /** Held-out mean Dice of central generation g on each site's held-out phantoms: dice[site][g]. */
   dice: Record<string, Record<number, number>>;
@@ -89,7 +90,7 @@ function markdown(r: ExperimentResult, a: ReturnType<typeof analyse>): string {
   const f = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(3));
   const lines = [
     `Run ${r.startedAt}, ${r.seconds.toFixed(0)} s, ${r.sites.length} sites + central as separate processes, ${r.rounds.length} rounds (results: \`experiments/federation/results.json\`, plot: [federation-dice.svg](federation-dice.svg)).`,
-    ...(r.root ? ['', `Root (generation 0, \`root.ts\`): ${r.root.steps} steps on ${r.root.slices} T1 slices from seeded initial weights (${r.root.seconds.toFixed(0)} s), held-out T1 Dice ${r.root.heldOutT1.toFixed(3)}, sha256 ${r.root.sha256.slice(0, 12)}…; sites' recipe: lr ${r.size.learningRate}, l2Pull ${r.size.l2Pull ?? 0}, ${r.size.epochs} epochs, ${r.size.phantomsPerRound}×${r.size.slicesPerPhantom} slices per round; central validation: ${r.centralValidation?.seeds.length ?? '?'} phantoms × ${r.centralValidation?.slices ?? '?'} slices over the ${r.centralValidation?.contrasts.length ?? '?'} sites' contrasts, ε 0.005 per contrast; server steps ${(r.serverSteps ?? [1]).join(', ')}; held-out ${r.size.heldOutPhantoms}×${r.size.heldOutSlices} slices per site.`] : []),
+    ...(r.root ? ['', `Root (generation 0, \`root.ts\`): ${r.root.steps} steps on ${r.root.slices} T1 slices from seeded initial weights (${r.root.seconds.toFixed(0)} s), held-out T1 Dice ${r.root.heldOutT1.toFixed(3)}, sha256 ${r.root.sha256.slice(0, 12)}…; sites' recipe: lr ${r.size.learningRate}, l2Pull ${r.size.l2Pull ?? 0}, ${r.size.epochs} epochs, ${r.size.phantomsPerRound}×${r.size.slicesPerPhantom} slices per round; central validation: ${r.centralValidation?.seeds.length ?? '?'} phantoms × ${r.centralValidation?.slices ?? '?'} slices over the ${r.centralValidation?.contrasts.length ?? '?'} sites' contrasts, ε ${r.centralEpsilon ?? 0.005} per contrast; server steps ${(r.serverSteps ?? [1]).join(', ')}; held-out ${r.size.heldOutPhantoms}×${r.size.heldOutSlices} slices per site.`] : []),
     '',
     `| generation | ${a.names.map((n) => `${n} (${r.sites.find((s) => s.name === n)!.contrast})`).join(' | ')} | mean |`,
     `|---|${a.names.map(() => '---').join('|')}|---|`,

@@ -18,7 +18,7 @@ import { CentralProcess, freePort } from './central-process.js';
 import { writeReport, type ExperimentResult } from './report.js';
 import { trainRoot } from './root.js';
 import { SiteProcess } from './site-process.js';
-import { CENTRAL_VALIDATION, POISON_SITE, SERVER_STEPS, SITES, SIZE, type SiteSpec } from './sites.js';
+import { CENTRAL_EPSILON, CENTRAL_VALIDATION, POISON_SITE, SERVER_STEPS, SITES, SIZE, type SiteSpec } from './sites.js';
 
 const ROOT_DIR = fileURLToPath(new URL('../../../', import.meta.url));
 const work = process.env.FED_WORK ?? path.join(os.tmpdir(), `dafne-federation-${Date.now()}`);
@@ -38,6 +38,7 @@ const central = new CentralProcess(path.join(work, 'central'), await freePort(),
   // a window that fails at the full step is tried at the server steps that follow (default [1, 0.5]).
   validation: CENTRAL_VALIDATION,
   serverSteps: SERVER_STEPS,
+  epsilon: CENTRAL_EPSILON,
 });
 await central.cli('model', 'add', root.dir);
 
@@ -76,7 +77,7 @@ const latest = async () => {
 const result: ExperimentResult = {
   startedAt: new Date().toISOString(), size: SIZE,
   root: { sha256: root.sha256, steps: root.steps, slices: root.slices, seconds: root.seconds, heldOutT1: root.heldOutT1, spec: root.spec },
-  centralValidation: CENTRAL_VALIDATION, serverSteps: SERVER_STEPS,
+  centralValidation: CENTRAL_VALIDATION, serverSteps: SERVER_STEPS, centralEpsilon: CENTRAL_EPSILON,
   sites: SITES.map((s) => ({ name: s.name, contrast: s.contrastName, anatomyVariation: s.anatomyVariation, inRoot: s.inRoot ?? false })),
   dice: Object.fromEntries(SITES.map((s) => [s.name, {} as Record<number, number>])),
   activeDice: Object.fromEntries(SITES.map((s) => [s.name, [] as number[]])),
