@@ -17,28 +17,44 @@ export interface DiceScores {
  */
 export async function evaluateDice(onnx: Uint8Array, set: SliceSet, labels: number, batch = 8): Promise<DiceScores> {
   const runner = await OnnxRunner.create(onnx, { intraOpNumThreads: 2 });
-  const plane = set.height * set.width;
-  const inter = new Float64Array(labels + 1), truth = new Float64Array(labels + 1), pred = new Float64Array(labels + 1);
-  const out = new Uint8Array(plane);
   try {
-    for (let s = 0; s < set.count; s += batch) {
-      const n = Math.min(batch, set.count - s);
-      const logits = await runner.run(set.images.subarray(s * plane, (s + n) * plane), n, set.height, set.width);
-      for (let b = 0; b < n; b++) {
-        argmax(logits, b * (labels + 1) * plane, labels + 1, plane, out);
-        const m = set.masks.subarray((s + b) * plane, (s + b + 1) * plane);
-        for (let i = 0; i < plane; i++) {
-          const p = out[i]!, g = m[i]!;
-          pred[p]++;
-          truth[g]++;
-          if (p === g) inter[p]++;
-        }
-      }
-    }
+    const c = await countLabels(runner, set, labels, batch);
+    return summarise(c.inter, c.truth, c.pred, labels, set.count);
   } finally {
     await runner.close();
   }
-  return summarise(inter, truth, pred, labels, set.count);
+}
+
+/** Pixel counts per label value 0..K over a set: intersection, truth, prediction. */
+export interface LabelCounts {
+  inter: Float64Array;
+  truth: Float64Array;
+  pred: Float64Array;
+}
+
+/**
+ * The counts evaluateDice pools, for a caller that combines sets (the central gate scores each
+ * contrast's subset and the whole set from one inference pass).
+ */
+export async function countLabels(runner: OnnxRunner, set: SliceSet, labels: number, batch = 8): Promise<LabelCounts> {
+  const plane = set.height * set.width;
+  const c: LabelCounts = { inter: new Float64Array(labels + 1), truth: new Float64Array(labels + 1), pred: new Float64Array(labels + 1) };
+  const out = new Uint8Array(plane);
+  for (let s = 0; s < set.count; s += batch) {
+    const n = Math.min(batch, set.count - s);
+    const logits = await runner.run(set.images.subarray(s * plane, (s + n) * plane), n, set.height, set.width);
+    for (let b = 0; b < n; b++) {
+      argmax(logits, b * (labels + 1) * plane, labels + 1, plane, out);
+      const m = set.masks.subarray((s + b) * plane, (s + b + 1) * plane);
+      for (let i = 0; i < plane; i++) {
+        const p = out[i]!, g = m[i]!;
+        c.pred[p]++;
+        c.truth[g]++;
+        if (p === g) c.inter[p]++;
+      }
+    }
+  }
+  return c;
 }
 
 export function summarise(inter: ArrayLike<number>, truth: ArrayLike<number>, pred: ArrayLike<number>, labels: number, slices: number): DiceScores {

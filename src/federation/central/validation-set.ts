@@ -1,7 +1,6 @@
 import type { ModelCard } from '../../inference/model-card.js';
 import { OnnxRunner } from '../../inference/onnx-runner.js';
-import { argmax } from '../../inference/resample.js';
-import { summarise } from '../../learning/evaluate.js';
+import { countLabels, summarise, type LabelCounts } from '../../learning/evaluate.js';
 import { phantomSet } from '../../learning/phantom-data.js';
 import type { SliceSet } from '../../learning/slice-set.js';
 import type { MrContrast, TissueIntensities } from '../../phantom/leg-phantom.js';
@@ -75,13 +74,13 @@ export class PhantomScorer implements Scorer {
     // One inference pass per slice: each contrast's counts give its own Dice, their sums the pooled
     // Dice (the same pixel counts evaluateDice pools over the whole set), so a larger set costs one
     // pass rather than two.
-    const total = counts(labels);
+    const total: LabelCounts = { inter: new Float64Array(labels + 1), truth: new Float64Array(labels + 1), pred: new Float64Array(labels + 1) };
     const perContrast: number[] = [];
     let slices = 0;
     const runner = await OnnxRunner.create(onnx, { intraOpNumThreads: 2 });
     try {
       for (const part of parts) {
-        const c = await countPart(runner, part, labels);
+        const c = await countLabels(runner, part, labels);
         for (let l = 0; l <= labels; l++) {
           total.inter[l] += c.inter[l]!;
           total.truth[l] += c.truth[l]!;
@@ -102,29 +101,4 @@ export class PhantomScorer implements Scorer {
     }
     return score;
   }
-}
-
-type Counts = { inter: Float64Array; truth: Float64Array; pred: Float64Array };
-const counts = (labels: number): Counts => ({ inter: new Float64Array(labels + 1), truth: new Float64Array(labels + 1), pred: new Float64Array(labels + 1) });
-
-/** Pixel counts per label (intersection, truth, prediction) of one slice set, as evaluateDice counts them. */
-async function countPart(runner: OnnxRunner, set: SliceSet, labels: number, batch = 8): Promise<Counts> {
-  const c = counts(labels);
-  const plane = set.height * set.width;
-  const out = new Uint8Array(plane);
-  for (let s = 0; s < set.count; s += batch) {
-    const n = Math.min(batch, set.count - s);
-    const logits = await runner.run(set.images.subarray(s * plane, (s + n) * plane), n, set.height, set.width);
-    for (let b = 0; b < n; b++) {
-      argmax(logits, b * (labels + 1) * plane, labels + 1, plane, out);
-      const m = set.masks.subarray((s + b) * plane, (s + b + 1) * plane);
-      for (let i = 0; i < plane; i++) {
-        const p = out[i]!, g = m[i]!;
-        c.pred[p]++;
-        c.truth[g]++;
-        if (p === g) c.inter[p]++;
-      }
-    }
-  }
-  return c;
 }
