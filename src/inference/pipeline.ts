@@ -76,12 +76,13 @@ export async function segmentVolume(volume: Volume, pkg: ModelPackage, runner: O
   const scope = card.input.normalization.method === 'fixed' ? 'volume' : card.input.normalization.scope;
   const volumeAffine: Affine | undefined = scope === 'volume' ? time('normalise', () => normalisationFor(card, volume.data, 0, volume.data.length)) : undefined;
   // With the arg-max head the back-projection can go to the low-priority thread, which writes into
-  // shared memory; batches it cannot take in time are mapped here as before.
-  const pool = runner.hasLabels ? (opts.backproject === undefined ? sharedBackprojectPool() : opts.backproject) : null;
+  // shared memory; batches it cannot take in time are mapped here as before. A series of one batch
+  // has nothing to hand over (the last batch is always mapped here): no thread, no slots.
+  const batchSize = card.input.batchSize;
+  const pool = runner.hasLabels && Z > batchSize ? (opts.backproject === undefined ? sharedBackprojectPool() : opts.backproject) : null;
   const shared = pool ? new SharedArrayBuffer(volume.data.length) : null;
   const labels = shared ? new Uint8Array(shared) : new Uint8Array(volume.data.length);
-  const offload = shared && pool ? pool.begin(shared, backRows, backCols, W, plane, channels, R * C, card.input.batchSize) : null;
-  const batchSize = card.input.batchSize;
+  const offload = shared && pool ? pool.begin(shared, backRows, backCols, W, plane, channels, R * C, batchSize) : null;
   const modelLabels = new Uint8Array(plane);
 
   let consumed: Promise<void> = Promise.resolve();
@@ -115,7 +116,7 @@ export async function segmentVolume(volume: Volume, pkg: ModelPackage, runner: O
         const ortLabels = 'labels' in out ? (out.labels as Uint8Array) : undefined;
         if (ortLabels && ortLabels.length !== n * plane) throw new Error(`model arg-max has ${ortLabels.length} values, expected ${n}×${H}×${W}`);
         // Not the last batch: nothing runs beside it, so it is quickest mapped here.
-      if (ortLabels && start + n < Z && offload?.tryOffload(logits, ortLabels, n, start)) {
+        if (ortLabels && start + n < Z && offload?.tryOffload(logits, ortLabels, n, start)) {
           done += n;
           opts.onProgress?.(done, Z);
           return;
