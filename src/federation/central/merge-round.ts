@@ -139,24 +139,21 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
     });
     const ids = survivors.map((s) => s.upload.uploadId);
     // The merged update at each configured server step in turn (1 = the full update; default [1, 0.5]):
-    // the first candidate the gate accepts is published. Every step is held to the same ε per contrast.
-    const steps = config.serverSteps;
-    const tried: { step: number; score: Score; reason: string | null }[] = [];
-    let candidate: Buffer | null = null, cand: Score | null = null, step = steps[0]!;
-    for (const s of steps) {
-      const onnx = applyMerged(root.onnx, scaleUpdate(merged, s));
+    // the first candidate the gate accepts is published. Every step is held to the same ε, on the
+    // pooled mean and on every contrast of the set (gate-rule.ts).
+    const tried: { step: number; onnx: Buffer; score: Score; reason: string | null }[] = [];
+    for (const step of config.serverSteps) {
+      const onnx = applyMerged(root.onnx, scaleUpdate(merged, step));
       // By hash: a published candidate is the next round's root, whose score is then not computed again.
       const score = await scorer.score(card, onnx, createHash('sha256').update(onnx).digest('hex'));
       const gate = gateVerdict(rootScore, score, config.epsilon);
-      tried.push({ step: s, score, reason: gate.reason });
-      if (gate.accepted) {
-        [candidate, cand, step] = [onnx, score, s];
-        break;
-      }
+      tried.push({ step, onnx, score, reason: gate.reason });
+      if (gate.accepted) break;
     }
     const last = tried[tried.length - 1]!;
-    result.candidateScore = (cand ?? last.score).mean;
-    result.serverStep = cand ? step : null;
+    const chosen = last.reason === null ? last : null;
+    result.candidateScore = last.score.mean;
+    result.serverStep = chosen?.step ?? null;
     const describe = (t: (typeof tried)[number]) => {
       const change = t.score.mean - rootScore.mean;
       return `${t.step === 1 ? '' : `at server step ${t.step}: `}central validation Dice ${f4(rootScore.mean)} → ${f4(t.score.mean)} (${change >= 0 ? '+' : '−'}${f4(Math.abs(change))})`;
@@ -165,21 +162,21 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
     const verdict = `merged candidate of ${survivors.length} delta(s): ${history}`;
     const perUpload = (s: (typeof survivors)[number]) => ({
       rootPerContrast: rootScore.perContrast,
-      candidatePerContrast: (cand ?? last.score).perContrast,
+      candidatePerContrast: last.score.perContrast,
       rootDice: rootScore.mean,
       aloneDice: s.alone.mean,
-      candidateDice: (cand ?? last.score).mean,
+      candidateDice: last.score.mean,
       epsilon: config.epsilon,
       scaledBy: merged.report.used.find((x) => x.id === s.upload.uploadId)?.scaledBy ?? 1,
       windowSize: survivors.length,
       serverSteps: tried.map((t) => ({ step: t.step, dice: t.score.mean, perContrast: t.score.perContrast, accepted: t.reason === null })),
     });
-    // Every contrast of the set is held to ε too (gate-rule.ts).
-    if (!candidate || !cand) {
+    if (!chosen) {
       for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'rejected', `central gate: ${verdict} against generation ${card.generation}`, null, perUpload(s));
       result.rejected.push(...ids);
       return result;
     }
+    const { onnx: candidate, score: cand, step } = chosen;
     const contributors = [...new Set(survivors.map((s) => s.upload.siteId))].sort();
     const generation = card.generation + 1;
     const newCard: ModelCard = {
