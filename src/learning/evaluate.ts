@@ -32,13 +32,18 @@ export interface LabelCounts {
   pred: Float64Array;
 }
 
+/** Zero counts for label values 0..labels. */
+export function emptyCounts(labels: number): LabelCounts {
+  return { inter: new Float64Array(labels + 1), truth: new Float64Array(labels + 1), pred: new Float64Array(labels + 1) };
+}
+
 /**
  * The counts evaluateDice pools, for a caller that combines sets (the central gate scores each
  * contrast's subset and the whole set from one inference pass).
  */
 export async function countLabels(runner: OnnxRunner, set: SliceSet, labels: number, batch = 8): Promise<LabelCounts> {
   const plane = set.height * set.width;
-  const c: LabelCounts = { inter: new Float64Array(labels + 1), truth: new Float64Array(labels + 1), pred: new Float64Array(labels + 1) };
+  const c = emptyCounts(labels);
   const out = new Uint8Array(plane);
   for (let s = 0; s < set.count; s += batch) {
     const n = Math.min(batch, set.count - s);

@@ -1,6 +1,6 @@
 import type { ModelCard } from '../../inference/model-card.js';
 import { OnnxRunner } from '../../inference/onnx-runner.js';
-import { countLabels, summarise, type LabelCounts } from '../../learning/evaluate.js';
+import { countLabels, emptyCounts, summarise } from '../../learning/evaluate.js';
 import { phantomSet } from '../../learning/phantom-data.js';
 import type { SliceSet } from '../../learning/slice-set.js';
 import type { MrContrast, TissueIntensities } from '../../phantom/leg-phantom.js';
@@ -74,7 +74,7 @@ export class PhantomScorer implements Scorer {
     // One inference pass per slice: each contrast's counts give its own Dice, their sums the pooled
     // Dice (the same pixel counts evaluateDice pools over the whole set), so a larger set costs one
     // pass rather than two.
-    const total: LabelCounts = { inter: new Float64Array(labels + 1), truth: new Float64Array(labels + 1), pred: new Float64Array(labels + 1) };
+    const total = emptyCounts(labels);
     const perContrast: number[] = [];
     let slices = 0;
     const runner = await OnnxRunner.create(onnx, { intraOpNumThreads: 2 });
