@@ -1,20 +1,15 @@
 /** Probe (not part of the run): one round of each site's fine-tune on the simulation root, local gate and the alone-change on the central set. */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { evaluateDice } from '../../src/learning/evaluate.js';
 import { runGate } from '../../src/learning/gate.js';
 import { fineTuneCandidate } from '../../src/learning/learning-cycle.js';
 import { phantomSet } from '../../src/learning/phantom-data.js';
 import { recipe } from '../../src/learning/recipe.js';
-import type { ModelCard } from '../../src/inference/model-card.js';
 import { loadModelPackage } from '../../src/inference/model-package.js';
 import { CENTRAL_VALIDATION, SITES } from './sites.js';
 
-const dir = process.argv[2]!;
-const onnx = new Uint8Array(readFileSync(path.join(dir, 'model.onnx')));
-const card = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as ModelCard;
+const active = await loadModelPackage(process.argv[2]!);
+const { onnx, card } = active;
 const labels = card.labels.length;
-const active = await loadModelPackage(dir);
 const lr = Number(process.env.P_LR ?? 1e-3), l2 = Number(process.env.P_L2 ?? 30), epochs = Number(process.env.P_EP ?? 2);
 const central = phantomSet(card, { seeds: CENTRAL_VALIDATION.seeds, contrasts: CENTRAL_VALIDATION.contrasts, slices: 6 });
 const c0 = (await evaluateDice(onnx, central, labels)).mean;

@@ -32,10 +32,12 @@ const root = await trainRoot(path.join(work, 'root'));
 process.env.FED_ROOT = root.dir;
 say(`root: ${root.steps} steps on ${root.slices} T1 slices in ${root.seconds.toFixed(0)} s, held-out T1 Dice ${root.heldOutT1.toFixed(3)}`);
 
+/** The central merge window's wait (s); the orchestrator waits this plus 300 s for a round's outcome. */
+const MAX_WAIT = Number(process.env.FED_MAX_WAIT ?? 20);
 const central = new CentralProcess(path.join(work, 'central'), await freePort(), {
-  minUploads: SITES.length, maxWaitSeconds: Number(process.env.FED_MAX_WAIT ?? 20), checkIntervalSeconds: 0.5,
+  minUploads: SITES.length, maxWaitSeconds: MAX_WAIT, checkIntervalSeconds: 0.5,
   // The consortium's validation set: one protocol per contributing site (sites.ts), held to ε per contrast;
-  // a window that fails at the full step is tried at the server steps that follow (default [1, 0.5]).
+  // a window that fails at the full step is tried at the server steps that follow (sites.ts SERVER_STEPS).
   validation: CENTRAL_VALIDATION,
   serverSteps: SERVER_STEPS,
   epsilon: CENTRAL_EPSILON,
@@ -88,7 +90,7 @@ say(`root held-out Dice: ${SITES.map((s) => `${s.name} ${result.dice[s.name]![0]
 
 async function waitForRound(before: number, uploads: number): Promise<void> {
   // A new generation, or every upload of the round has a final outcome (all rejected / skipped).
-  for (const deadline = Date.now() + (Number(process.env.FED_MAX_WAIT ?? 20) + 300) * 1000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + (MAX_WAIT + 300) * 1000; Date.now() < deadline; ) {
     if ((await latest()).generation > before) return;
     if (uploads === 0) return;
     const open = await Promise.all(sites.map((s) => s.call<{ queue: Record<string, number> }>('outcomes')));
@@ -166,7 +168,7 @@ for (let r = 1; r <= SIZE.generations; r++) {
   const trained = await poison.call<{ uploadRow: string | null }>('round', { round: 99 });
   await poison.call('flush');
   let st: { uploads: { remoteStatus: string | null; remoteReason: string | null }[] } = await poison.call('outcomes');
-  for (const deadline = Date.now() + (Number(process.env.FED_MAX_WAIT ?? 20) + 300) * 1000; Date.now() < deadline && !['accepted', 'rejected', 'skipped'].includes(st.uploads[0]?.remoteStatus ?? ''); ) {
+  for (const deadline = Date.now() + (MAX_WAIT + 300) * 1000; Date.now() < deadline && !['accepted', 'rejected', 'skipped'].includes(st.uploads[0]?.remoteStatus ?? ''); ) {
     await new Promise((r) => setTimeout(r, 1000));
     st = await poison.call('outcomes');
   }
