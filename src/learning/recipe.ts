@@ -44,12 +44,12 @@ export function recipe(overrides: RecipeInput = {}): Recipe {
   return recipeSchema.parse(overrides);
 }
 
-/** Slices per pass: about 4 × 256² pixels (≈ 3.3 GiB of the wasm heap for a 4-level U-Net, engine notes). */
 /** The worker threads a recipe asks for (0 = auto: min(2, available cores)). */
 export function workersFor(r: Recipe): number {
   return r.workers > 0 ? r.workers : Math.min(2, os.availableParallelism());
 }
 
+/** Slices per pass: about 4 × 256² pixels (≈ 3.3 GiB of the wasm heap for a 4-level U-Net, engine notes). */
 export function microBatchFor(r: Recipe, h: number, w: number): number {
   if (r.microBatch > 0) return Math.min(r.microBatch, r.batchSize);
   return Math.max(1, Math.min(r.batchSize, Math.floor((4 * 256 * 256) / (h * w))));
