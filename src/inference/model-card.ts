@@ -40,8 +40,20 @@ export const modelCardSchema = z
     parentHash: sha256.nullable(),
     input: z
       .object({
-        /** 2D slices of the source series, in its own slice plane. */
+        /** 2D slices in `plane`: the series' own slices, or a reformat of it (plane.ts). */
         kind: z.literal('2d-slices'),
+        /**
+         * The patient plane the network was trained in (LPS, PS3.3 C.7.6.2.1.1; display axes in
+         * plane.ts). A series acquired in any other orientation is reformatted into it.
+         */
+        plane: z.enum(['axial', 'coronal', 'sagittal']).default('axial'),
+        /**
+         * Coarsest source sampling (mm) along a direction inside `plane` that the reformat accepts:
+         * a coronal series of 6 mm slices read by an axial model has 6 mm steps inside every axial
+         * slice. Coarser series end as "skipped" instead of a SEG drawn on interpolated stripes.
+         * Never limits a series acquired in the model's own plane.
+         */
+        maxThroughPlaneSpacing: z.number().positive().max(50).default(3),
         /** [rows, columns] of the network input after resampling and crop / pad. */
         size: z.tuple([z.number().int().min(8).max(2048), z.number().int().min(8).max(2048)]),
         /** In-plane pixel spacing [row, column] in mm that the network was trained at. */

@@ -42,6 +42,11 @@ export interface PipelineOptions {
    * Default: the process-wide one; null: everything on the calling thread.
    */
   backproject?: BackprojectPool | null;
+  /**
+   * Whole-volume normalisation statistics from these voxels instead of the volume's own: a
+   * reformat passes the acquired voxels, so the air it pads outside the source shifts nothing.
+   */
+  statisticsFrom?: Float32Array;
 }
 
 /**
@@ -74,7 +79,7 @@ export async function segmentVolume(volume: Volume, pkg: ModelPackage, runner: O
   const backCols = axisMap(W, colSpacing, C, volume.spacing[0], offX, false);
 
   const scope = card.input.normalization.method === 'fixed' ? 'volume' : card.input.normalization.scope;
-  const volumeAffine: Affine | undefined = scope === 'volume' ? time('normalise', () => normalisationFor(card, volume.data, 0, volume.data.length)) : undefined;
+  const volumeAffine: Affine | undefined = scope === 'volume' ? time('normalise', () => normalisationFor(card, opts.statisticsFrom ?? volume.data, 0, (opts.statisticsFrom ?? volume.data).length)) : undefined;
   // With the arg-max head the back-projection can go to the low-priority thread, which writes into
   // shared memory; batches it cannot take in time are mapped here as before. A series of one batch
   // has nothing to hand over (the last batch is always mapped here): no thread, no slots.

@@ -4,7 +4,8 @@ import type { SegSourceAttributes } from '../seg/seg-writer.js';
 import { writeSeg } from '../seg/seg-writer.js';
 import type { ModelPackage } from './model-package.js';
 import type { OnnxRunner } from './onnx-runner.js';
-import { segmentVolume, type PipelineOptions, type SegmentationResult } from './pipeline.js';
+import type { PipelineOptions } from './pipeline.js';
+import { segmentAnyPlane, type AnyPlaneResult } from './segment-plane.js';
 
 /** Patient / study attributes a SEG copies from its source (PS3.3 A.51: Patient, General Study). */
 const COPIED: [keyof SegSourceAttributes, number][] = [
@@ -40,7 +41,7 @@ export interface SegmentSeriesOptions extends PipelineOptions {
   seriesNumber?: number;
 }
 
-export interface SegmentSeriesResult extends SegmentationResult {
+export interface SegmentSeriesResult extends AnyPlaneResult {
   seg: Buffer;
   /** Milliseconds to assemble the volume (decode + geometry) and to encode the SEG. */
   volumeMs: number;
@@ -62,7 +63,8 @@ export async function segmentSeries(files: Iterable<Buffer> | AsyncIterable<Buff
   const t0 = performance.now();
   const volume = await buildVolume(remember());
   const volumeMs = performance.now() - t0;
-  const result = await segmentVolume(volume, pkg, runner, opts);
+  // Any orientation: reformatted into the model's plane when needed, or SkippedSeriesError (plane.ts).
+  const result = await segmentAnyPlane(volume, pkg, runner, opts);
   const { source, seriesNumber } = sourceAttributes(first!);
   const card = pkg.card;
   const t1 = performance.now();

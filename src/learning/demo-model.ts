@@ -42,6 +42,13 @@ export function demoNetwork(seed = 1): OnnxModel {
   });
 }
 
+/**
+ * Coarsest source sampling inside the axial plane the demo model is given (mm): measured in
+ * docs/segmentation.md ("Any acquisition plane"), Dice of reformatted coronal / sagittal series
+ * against their slice spacing.
+ */
+export const DEMO_MAX_THROUGH_PLANE = 3;
+
 /** The card of the demo model (labels 1–6: the phantom's muscles with their codes). */
 export function demoCard(extra: Partial<Pick<ModelCard, 'training' | 'validation' | 'description'>> = {}): ModelCard {
   return {
@@ -52,7 +59,7 @@ export function demoCard(extra: Partial<Pick<ModelCard, 'training' | 'validation
     generation: 0,
     parentHash: null,
     input: {
-      kind: '2d-slices', size: DEMO_SIZE, pixelSpacing: DEMO_SPACING,
+      kind: '2d-slices', plane: 'axial', maxThroughPlaneSpacing: DEMO_MAX_THROUGH_PLANE, size: DEMO_SIZE, pixelSpacing: DEMO_SPACING,
       normalization: { method: 'zscore', scope: 'volume' },
       inputName: 'image', outputName: 'logits', output: 'logits', batchSize: 8,
     },
