@@ -6,6 +6,7 @@ import { buildNode } from '../app.js';
 import type { Config } from '../config/schema.js';
 import { loadModelPackage, type ModelPackage } from '../inference/model-package.js';
 import { OnnxRunner } from '../inference/onnx-runner.js';
+import { SkippedSeriesError } from '../inference/segment-plane.js';
 import { segmentSeries } from '../inference/segment-series.js';
 import { createLogger } from '../log.js';
 import { VERSION } from '../version.js';
@@ -21,9 +22,11 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * `dafne-node segment SERIES_DIR --model ID|DIR --out seg.dcm`: for readers and researchers
+ * `dafne-node segment SERIES_DIR [--model ID|DIR] --out seg.dcm`: for readers and researchers
  * without a PACS. `--model` is a package directory (model.onnx + model.json) or the id of a
- * model in this node's registry (its active generation).
+ * model in this node's registry (its active generation); without it, the registry's default
+ * (`inference.defaultModel`, the shipped demo model on a fresh node). A series of any plane is
+ * reformatted into the model's plane; one too coarse for that is skipped: no file, exit 65.
  */
 export async function segmentCommand(config: Config, args: string[]): Promise<number> {
   const opt = (name: string): string | undefined => {
@@ -31,10 +34,10 @@ export async function segmentCommand(config: Config, args: string[]): Promise<nu
     return i >= 0 ? args[i + 1] : undefined;
   };
   const dir = args.find((a, i) => !a.startsWith('--') && !['--model', '--out', '--threads'].includes(args[i - 1] ?? ''));
-  const modelArg = opt('--model');
+  const modelArg = opt('--model') ?? config.inference.defaultModel;
   const out = opt('--out');
-  if (!dir || !modelArg || !out) {
-    process.stderr.write('usage: dafne-node segment SERIES_DIR --model ID|DIR --out seg.dcm [--threads N]\n');
+  if (!dir || !out) {
+    process.stderr.write('usage: dafne-node segment SERIES_DIR --out seg.dcm [--model ID|DIR] [--threads N]\n');
     return 64;
   }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -65,6 +68,7 @@ export async function segmentCommand(config: Config, args: string[]): Promise<nu
       { softwareVersion: VERSION, onProgress: (done, total) => bar.setTotal(total) ?? bar.update(done) },
     );
     bar.stop();
+    process.stdout.write(`plane: ${result.plan.reason}\n`);
     await fs.writeFile(out, result.seg);
     const t = result.timings;
     process.stdout.write(
@@ -72,6 +76,11 @@ export async function segmentCommand(config: Config, args: string[]): Promise<nu
         `times (ms): volume ${result.volumeMs.toFixed(0)}, pipeline ${t.total.toFixed(0)} (network ${t.inference.toFixed(0)}), SEG ${result.encodeMs.toFixed(0)}\n`,
     );
     return 0;
+  } catch (err) {
+    if (!(err instanceof SkippedSeriesError)) throw err;
+    bar.stop();
+    process.stderr.write(`dafne-node segment: ${err.message}; no SEG written\n`);
+    return 65;
   } finally {
     bar.stop();
     await runner.close();

@@ -97,6 +97,13 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    inference: z
+      .object({
+        /** The model `dafne-node segment` uses without --model (a registry id; the shipped demo by default). */
+        defaultModel: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a model id: lowercase letters, digits and dashes').default('leg-demo'),
+      })
+      .strict()
+      .prefault({}),
     /** Continuous learning (issue 6, docs/learning.md "Learning runs"). */
     learning: z
       .object({

@@ -61,14 +61,15 @@ export function planeOfOrientation(iop: readonly number[] | undefined): PlaneOfS
 }
 
 export interface PlaneRequirements {
-  plane: ModelPlane;
+  /** 'any': the network reads slices in whatever plane they come (trained on all, or per-voxel). */
+  plane: ModelPlane | 'any';
   /** Largest sampling distance (mm) of the source along a direction in the model's plane. */
   maxThroughPlaneSpacing: number;
 }
 
 export interface PlanePlan {
   source: PlaneOfSeries;
-  target: ModelPlane;
+  target: ModelPlane | 'any';
   /** direct: slices as acquired; reformat: resampled into the model's plane; skip: no SEG. */
   action: 'direct' | 'reformat' | 'skip';
   /**
@@ -107,6 +108,7 @@ export function samplingAlong(g: Pick<VolumeGeometry, 'rowDirection' | 'columnDi
  */
 export function planFor(g: Pick<VolumeGeometry, 'rowDirection' | 'columnDirection' | 'normal' | 'spacing' | 'slices'>, req: PlaneRequirements): PlanePlan {
   const source = planeOf(g.rowDirection, g.columnDirection);
+  if (req.plane === 'any') return { source, target: 'any', action: 'direct', inPlaneSampling: 0, reason: `${source.plane} series, model of any plane: slices used as acquired` };
   const axes = PLANE_AXES[req.plane];
   const cosDirect = Math.cos((DIRECT_DEGREES * Math.PI) / 180);
   if (dot(g.rowDirection, axes.row) >= cosDirect && dot(g.columnDirection, axes.column) >= cosDirect) {

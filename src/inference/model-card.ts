@@ -44,9 +44,11 @@ export const modelCardSchema = z
         kind: z.literal('2d-slices'),
         /**
          * The patient plane the network was trained in (LPS, PS3.3 C.7.6.2.1.1; display axes in
-         * plane.ts). A series acquired in any other orientation is reformatted into it.
+         * plane.ts). A series acquired in any other orientation is reformatted into it. 'any': the
+         * network reads slices in whichever plane they were acquired (trained on all planes, or a
+         * per-voxel model); nothing is reformatted.
          */
-        plane: z.enum(['axial', 'coronal', 'sagittal']).default('axial'),
+        plane: z.enum(['axial', 'coronal', 'sagittal', 'any']).default('axial'),
         /**
          * Coarsest source sampling (mm) along a direction inside `plane` that the reformat accepts:
          * a coronal series of 6 mm slices read by an axial model has 6 mm steps inside every axial

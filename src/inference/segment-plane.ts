@@ -40,7 +40,7 @@ export const planeRequirements = (pkg: Pick<ModelPackage, 'card'>) => ({ plane: 
 export async function segmentAnyPlane(volume: Volume, pkg: ModelPackage, runner: OnnxRunner, opts: PipelineOptions = {}): Promise<AnyPlaneResult> {
   const plan = planFor(volume, planeRequirements(pkg));
   if (plan.action === 'skip') throw new SkippedSeriesError(plan);
-  if (plan.action === 'direct') return { ...(await segmentVolume(volume, pkg, runner, opts)), plan, planeTimings: { reformat: 0, reformatBack: 0 } };
+  if (plan.action === 'direct' || plan.target === 'any') return { ...(await segmentVolume(volume, pkg, runner, opts)), plan, planeTimings: { reformat: 0, reformatBack: 0 } };
 
   const t0 = performance.now();
   const card = pkg.card;

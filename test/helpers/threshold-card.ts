@@ -24,7 +24,8 @@ export function thresholdCard(o: ThresholdCardOptions) {
     name: o.name,
     generation: o.generation ?? 0,
     parentHash: null,
-    input: { kind: '2d-slices', size: o.size, pixelSpacing: o.pixelSpacing, normalization: { method: 'fixed', offset: 0, scale: 1 }, batchSize: o.batchSize },
+    // A per-voxel model: any plane as acquired (no reformat), so expected labels stay voxel-exact.
+    input: { kind: '2d-slices', plane: 'any', size: o.size, pixelSpacing: o.pixelSpacing, normalization: { method: 'fixed', offset: 0, scale: 1 }, batchSize: o.batchSize },
     labels: THRESHOLD_LABELS,
     training: { origin: 'built-in' },
   };
