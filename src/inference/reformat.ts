@@ -142,18 +142,17 @@ export function labelsOntoSource(labels: LabelVolume, source: VolumeGeometry): U
         const cx = x < 0 ? 0 : x > C - 1 ? C - 1 : x, cy = y < 0 ? 0 : y > R - 1 ? R - 1 : y, cz = z < 0 ? 0 : z > Z - 1 ? Z - 1 : z;
         const x0 = Math.floor(cx), y0 = Math.floor(cy), z0 = Math.floor(cz);
         const x1 = x0 + 1 < C ? x0 + 1 : x0, y1 = y0 + 1 < R ? y0 + 1 : y0, z1 = z0 + 1 < Z ? z0 + 1 : z0;
-        const idx = [z0 * plane + y0 * C + x0, z0 * plane + y0 * C + x1, z0 * plane + y1 * C + x0, z0 * plane + y1 * C + x1, z1 * plane + y0 * C + x0, z1 * plane + y0 * C + x1, z1 * plane + y1 * C + x0, z1 * plane + y1 * C + x1];
-        const l0 = data[idx[0]!]!;
-        let same = true;
-        for (let n = 1; n < 8 && same; n++) same = data[idx[n]!] === l0;
-        if (same) {
+        // The eight neighbours: base + {0, dx} + {0, dy} + {0, dz} (no per-voxel allocation).
+        const base = z0 * plane + y0 * C + x0, dx = x1 - x0, dy = (y1 - y0) * C, dz = (z1 - z0) * plane;
+        const l0 = data[base]!;
+        if (data[base + dx] === l0 && data[base + dy] === l0 && data[base + dx + dy] === l0 && data[base + dz] === l0 && data[base + dz + dx] === l0 && data[base + dz + dy] === l0 && data[base + dz + dx + dy] === l0) {
           out[p] = l0;
           continue;
         }
         const fx = cx - x0, fy = cy - y0, fz = cz - z0;
         for (let n = 0; n < 8; n++) {
           const w = (n & 1 ? fx : 1 - fx) * (n & 2 ? fy : 1 - fy) * (n & 4 ? fz : 1 - fz);
-          const l = data[idx[n]!]!;
+          const l = data[base + (n & 1 ? dx : 0) + (n & 2 ? dy : 0) + (n & 4 ? dz : 0)]!;
           if (!listed[l]) {
             listed[l] = 1;
             seen.push(l);
@@ -162,7 +161,10 @@ export function labelsOntoSource(labels: LabelVolume, source: VolumeGeometry): U
         }
         let best = 0, bestW = -1;
         for (const l of seen) {
-          if (weight[l]! > bestW) [best, bestW] = [l, weight[l]!];
+          if (weight[l]! > bestW) {
+            best = l;
+            bestW = weight[l]!;
+          }
           weight[l] = 0;
           listed[l] = 0;
         }
