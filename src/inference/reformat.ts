@@ -120,11 +120,13 @@ export function reformatImage(volume: Volume, target: VolumeGeometry, pad = 0): 
 }
 
 /**
- * Labels of the reformat grid → labels on the source grid: each source voxel takes the label with
- * the largest trilinear weight among the eight reformat voxels around its centre (outside the
- * reformat: background). Where all eight agree — almost everywhere — that label is taken at once.
+ * Labels of one grid → labels on another (the reformat's labels back onto the acquired grid, or a
+ * reader's corrected labels into the model's plane for training): each voxel of `source` (the
+ * destination grid) takes the label with the largest trilinear weight among the eight voxels of
+ * `labels` around its centre (outside them: background). Where all eight agree — almost
+ * everywhere — that label is taken at once.
  */
-export function labelsOntoSource(labels: LabelVolume, source: VolumeGeometry): Uint8Array {
+export function labelsOnto(labels: LabelVolume, source: VolumeGeometry): Uint8Array {
   const { columns: C, rows: R, slices: Z, data } = labels;
   const plane = R * C;
   const out = new Uint8Array(source.columns * source.rows * source.slices);

@@ -3,7 +3,7 @@ import type { ModelPackage } from './model-package.js';
 import type { OnnxRunner } from './onnx-runner.js';
 import { segmentVolume, type PipelineOptions, type SegmentationResult } from './pipeline.js';
 import { planFor, type PlanePlan } from '../dicom/plane.js';
-import { labelsOntoSource, reformatGeometry, reformatImage } from './reformat.js';
+import { labelsOnto, reformatGeometry, reformatImage } from './reformat.js';
 
 /**
  * A series the model cannot read sensibly (plane.ts `planFor` → skip). Not a failure of the node:
@@ -49,7 +49,7 @@ export async function segmentAnyPlane(volume: Volume, pkg: ModelPackage, runner:
   const reformat = performance.now() - t0;
   const r = await segmentVolume(reformatted, pkg, runner, { ...opts, statisticsFrom: opts.statisticsFrom ?? volume.data });
   const t1 = performance.now();
-  const data = labelsOntoSource(r.labels, volume);
+  const data = labelsOnto(r.labels, volume);
   const reformatBack = performance.now() - t1;
   const { data: _image, ...geometry } = volume;
   return {

@@ -9,8 +9,9 @@ import type { SliceSet } from './slice-set.js';
  * (inference/pipeline.ts): the same centring offset and bilinear resampling (pad 0), the same
  * normalisation scope and statistics. Masks are resampled nearest-neighbour on the same axis maps
  * (label of the nearest source pixel centre; 0 outside the source), so image and mask stay aligned.
+ * `statisticsFrom`: the acquired voxels when `volume` is a reformat (as segment-plane.ts does).
  */
-export function toModelGrid(volume: Volume, labels: LabelVolume, card: ModelCard, slices?: readonly number[]): SliceSet {
+export function toModelGrid(volume: Volume, labels: LabelVolume, card: ModelCard, slices?: readonly number[], statisticsFrom?: Float32Array): SliceSet {
   const [H, W] = card.input.size;
   const [rowSpacing, colSpacing] = card.input.pixelSpacing;
   const { rows: R, columns: C, slices: Z } = volume;
@@ -18,7 +19,7 @@ export function toModelGrid(volume: Volume, labels: LabelVolume, card: ModelCard
   const fwdRows = axisMap(R, volume.spacing[1], H, rowSpacing, centringOffset(R, volume.spacing[1], H, rowSpacing), true);
   const fwdCols = axisMap(C, volume.spacing[0], W, colSpacing, centringOffset(C, volume.spacing[0], W, colSpacing), true);
   const scope = card.input.normalization.method === 'fixed' ? 'volume' : card.input.normalization.scope;
-  const volumeAffine: Affine | undefined = scope === 'volume' ? normalisationFor(card, volume.data, 0, volume.data.length) : undefined;
+  const volumeAffine: Affine | undefined = scope === 'volume' ? normalisationFor(card, statisticsFrom ?? volume.data, 0, (statisticsFrom ?? volume.data).length) : undefined;
   const ks = slices ?? Array.from({ length: Z }, (_, k) => k);
   const plane = H * W;
   const images = new Float32Array(ks.length * plane);

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { LabelVolume, Volume } from '../dicom/volume.js';
 import { buildVolume } from '../dicom/series-volume.js';
+import { planFor } from '../dicom/plane.js';
 import type { ModelCard } from '../inference/model-card.js';
+import { labelsOnto, reformatGeometry, reformatImage } from '../inference/reformat.js';
+import { planeRequirements } from '../inference/segment-plane.js';
 import { readSeg } from '../seg/seg-reader.js';
 import { toModelGrid } from './model-grid.js';
-import type { SliceSet } from './slice-set.js';
+import { emptySliceSet, type SliceSet } from './slice-set.js';
 
 /**
  * Training data from reviews (issue 6 item 2), the parts that do not depend on how reviews are
@@ -51,9 +54,26 @@ export async function reviewedSlices(r: ReviewedSeries, card: ModelCard): Promis
   return labelledSlices(volume, labels, card);
 }
 
+/**
+ * The labelled slices in the MODEL's plane (issue 14): a series acquired in another plane is
+ * reformatted exactly as inference reformats it (segment-plane.ts), image trilinear and the reader's
+ * labels by the same trilinear vote, so the network trains on what it will be shown. A series the
+ * plan skips gives no slices.
+ */
 export function labelledSlices(volume: Volume, labels: LabelVolume, card: ModelCard): SliceSet {
+  const plan = planFor(volume, planeRequirements({ card }));
+  if (plan.action === 'skip') return emptySliceSet(card.input.size[0], card.input.size[1]);
+  if (plan.action === 'reformat' && plan.target !== 'any') {
+    const target = reformatGeometry(volume, plan.target, card.input.size, card.input.pixelSpacing);
+    const image = reformatImage(volume, target);
+    return slicesWithLabels(image, { ...target, data: labelsOnto(labels, target) }, card, volume.data);
+  }
+  return slicesWithLabels(volume, labels, card);
+}
+
+function slicesWithLabels(volume: Volume, labels: LabelVolume, card: ModelCard, statisticsFrom?: Float32Array): SliceSet {
   const plane = volume.rows * volume.columns;
   const ks: number[] = [];
   for (let k = 0; k < volume.slices; k++) if (labels.data.subarray(k * plane, (k + 1) * plane).some((v) => v !== 0)) ks.push(k);
-  return toModelGrid(volume, labels, card, ks);
+  return toModelGrid(volume, labels, card, ks, statisticsFrom);
 }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { planeOf, planeOfOrientation, planFor } from '../../src/dicom/plane.js';
 import type { Vec3, Volume, VolumeGeometry } from '../../src/dicom/volume.js';
-import { labelsOntoSource, MAX_REFORMAT_SLICES, reformatGeometry, reformatImage } from '../../src/inference/reformat.js';
+import { labelsOnto, MAX_REFORMAT_SLICES, reformatGeometry, reformatImage } from '../../src/inference/reformat.js';
 import { orientationVectors } from '../../src/phantom/leg-phantom.js';
 
 const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
@@ -106,14 +106,14 @@ function isInterior(g: VolumeGeometry, p: Vec3): boolean {
   return ii > 1 && jj > 1 && kk > 1 && ii < g.columns - 2 && jj < g.rows - 2 && kk < g.slices - 2;
 }
 
-test('labelsOntoSource: labels drawn on the reformat grid land on the same patient points of the source grid', (t) => {
+test('labelsOnto: labels drawn on the reformat grid land on the same patient points of the source grid', (t) => {
   const src = geometry('sagittal', 80, 70, 40, [1, 1, 2], [40, -40, 35]); // slices step along −x
   const target = reformatGeometry(src, 'axial', [96, 96], [1, 1]);
   // Two balls and a slab, as functions of patient position.
   const truth = (p: Vec3): number => (Math.hypot(p[0] + 5, p[1] + 10, p[2] - 5) < 15 ? 1 : Math.hypot(p[0] - 10, p[1] - 15, p[2] - 10) < 9 ? 2 : p[2] < -20 && p[0] > 0 ? 3 : 0);
   const onTarget = fill(target, truth);
   const labels = { ...target, data: Uint8Array.from(onTarget.data) };
-  const back = labelsOntoSource(labels, src);
+  const back = labelsOnto(labels, src);
   const expected = fill(src, truth).data;
   let agree = 0, counted = 0;
   const present = new Set<number>();

@@ -33,3 +33,21 @@ test('a reviewed series (source instances + SEG) gives the labelled slices on th
   t.deepEqual(slices.images, expected.images);
   t.true(slices.masks.some((v) => v === 6));
 });
+
+test('a reviewed coronal series trains the axial model on axial slices: its labels reformatted as inference reformats', async (t) => {
+  const card = demoCard();
+  const p = legPhantom({ orientation: 'coronal', rows: 60, columns: 110, pixelSpacing: [1.5, 1.5], slices: 40, sliceSpacing: 2.5, seed: 6, noise: 0 });
+  const series = await writeLegSeries(p.volume, { shuffle: 2 });
+  const seg = writeSeg(segInput({ ...p.labels, sources: (await buildVolume(series.files)).sources }, segmentsOf(card)));
+  const slices = await reviewedSlices({ sourceFiles: series.files, seg }, card);
+  // The coronal stack covers 59 × 1.5 = 88.5 mm of the leg: axial reformat slices every 1.5 mm.
+  t.true(slices.count >= 55 && slices.count <= 60, `${slices.count} slices`);
+  t.is(slices.height, 128);
+  // The same anatomy sampled axially at the model's pixels: its muscle area matches slice by slice.
+  const axial = legPhantom({ orientation: 'axial', rows: 128, columns: 128, pixelSpacing: [1, 1], slices: 1, seed: 6, noise: 0, center: [0, 0, p.volume.origin[2] - 30 * 1.5] });
+  const plane = 128 * 128;
+  const truthArea = axial.labels.data.reduce((n, v) => n + (v ? 1 : 0), 0);
+  // Slice 29 or 30 of the reformat sits at that z (the slab is centred on the coronal extent).
+  const areas = [28, 29, 30, 31].map((k) => slices.masks.subarray(k * plane, (k + 1) * plane).reduce((n, v) => n + (v ? 1 : 0), 0));
+  t.true(areas.some((a) => Math.abs(a - truthArea) / truthArea < 0.05), `areas ${areas.join(', ')} vs ${truthArea}`);
+});
