@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BlobStore } from '../archive/blob-store.js';
 import type { Database } from '../db/data-source.js';
 import { Model, ModelActivation, ModelGeneration } from '../db/entities/model.js';
-import type { ModelCard } from './model-card.js';
+import { parseModelCard, type ModelCard } from './model-card.js';
 import { validateModelPackage, type ModelPackage, type ModelPackageSource, loadModelPackage } from './model-package.js';
 
 export class ModelRegistryError extends Error {
@@ -91,6 +91,18 @@ export class ModelRegistry {
     if (!id) throw new ModelRegistryError(`no model "${modelId}" in the registry (dafne-node model list)`, 'not-found');
     const gen = await this.db.dataSource.getRepository(ModelGeneration).findOneByOrFail({ id });
     return this.load(gen);
+  }
+
+  /**
+   * The active generation's card without loading its model.onnx (the dry-run's plane plan needs
+   * only input.plane and maxThroughPlaneSpacing); undefined when the model is not installed.
+   * Parsed again so cards stored before a field existed get its default.
+   */
+  async activeCard(modelId: string): Promise<ModelCard | undefined> {
+    const id = await this.activeGenerationId(modelId);
+    if (!id) return undefined;
+    const gen = await this.db.dataSource.getRepository(ModelGeneration).findOneByOrFail({ id });
+    return parseModelCard(gen.card);
   }
 
   async package(modelId: string, generation: number): Promise<ModelPackage> {

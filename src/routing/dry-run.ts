@@ -1,17 +1,29 @@
 import type { Archive } from '../archive/archive.js';
+import type { ModelCard } from '../inference/model-card.js';
 import { evaluateRules, type RuleResult } from './matcher.js';
+import { planeSummary, previewPlan, type PlanPreview, type PlaneSummary } from './model-plan.js';
 import { exclusionOf, selectRuns } from './route-series.js';
 import type { Rule } from './rule-types.js';
+import { estimateSeriesGeometry } from './series-geometry.js';
 import { loadSeriesSnapshot } from './series-snapshot.js';
 
 export interface DryRunSeries {
   seriesInstanceUid: string;
   /** Why the series would never be routed (our own result, not an image), if so. */
   excluded: string | null;
+  /** Acquisition plane from Image Orientation (Patient); null without a usable one. */
+  plane: PlaneSummary | null;
+  /** The grid the plans were made on (estimated from two headers), null when it cannot be placed. */
+  geometry: { slices: number; spacing: [number, number, number] } | null;
   matchedRules: string[];
-  /** Rules that would run (per model the highest priority). */
-  wouldRun: { ruleId: string; model: string; destinations: string[] }[];
+  /** Rules that would run (per model the highest priority), each with what its model would do. */
+  wouldRun: { ruleId: string; model: string; destinations: string[]; plan: PlanPreview }[];
   details: RuleResult[];
+}
+
+/** The active model cards (ModelRegistry.activeCard): undefined for a model not installed. */
+export interface ModelCards {
+  activeCard(modelId: string): Promise<ModelCard | undefined>;
 }
 
 export interface Conflict {
@@ -27,25 +39,51 @@ export interface DryRunResult {
   conflicts: Conflict[];
 }
 
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+
 /**
  * Evaluates a rule set against stored series without routing anything. Two enabled rules that
  * both match one series overlap: for the same model only the higher priority runs (the other is
  * shadowed), for different models both run; both cases are reported so an admin sees them.
+ * Each series it reports also gets its plane and, per model that would run, the plan inference
+ * would follow (direct / reformat / skip and why, issue 14), from two headers per series.
  */
-export async function dryRun(archive: Archive, rules: readonly Rule[], seriesUids: readonly string[], focus?: string): Promise<DryRunResult> {
+export async function dryRun(deps: { archive: Archive; models: ModelCards }, rules: readonly Rule[], seriesUids: readonly string[], focus?: string): Promise<DryRunResult> {
+  const { archive } = deps;
   const matches: DryRunSeries[] = [];
   const overlaps = new Map<string, { a: Rule; b: Rule; series: string[] }>();
+  const cards = new Map<string, Promise<ModelCard | string>>();
+  // One registry look-up per model and dry-run; a model that is missing or unreadable is a plan line.
+  const cardOf = (id: string): Promise<ModelCard | string> => {
+    let c = cards.get(id);
+    if (!c) {
+      c = deps.models.activeCard(id).then(
+        (card) => card ?? `model "${id}" is not installed (dafne-node model list)`,
+        (err: unknown) => `model "${id}" cannot be read: ${(err as Error).message}`,
+      );
+      cards.set(id, c);
+    }
+    return c;
+  };
   for (const uid of seriesUids) {
     const snap = await loadSeriesSnapshot(archive, uid);
     if (!snap) continue;
     const excluded = (await exclusionOf(archive.db, snap)) ?? null;
     const { results, matched } = evaluateRules(rules, snap.attributes);
     const runs = excluded ? [] : selectRuns(matched);
+    const reported = matched.length > 0 || !!focus;
+    // Headers are read only for series the answer shows.
+    const estimate = reported ? await estimateSeriesGeometry(archive, snap.seriesFk) : { plane: null, geometry: null, reason: 'not reported' };
+    const g = estimate.geometry;
+    const wouldRun: DryRunSeries['wouldRun'] = [];
+    for (const r of runs) wouldRun.push({ ruleId: r.id, model: r.model, destinations: r.destinations.map((d) => d.name), plan: previewPlan(r.model, await cardOf(r.model), estimate) });
     matches.push({
       seriesInstanceUid: uid,
       excluded,
+      plane: planeSummary(estimate.plane),
+      geometry: g ? { slices: g.slices, spacing: [r2(g.spacing[0]), r2(g.spacing[1]), r2(g.spacing[2])] } : null,
       matchedRules: matched.map((r) => r.id),
-      wouldRun: runs.map((r) => ({ ruleId: r.id, model: r.model, destinations: r.destinations.map((d) => d.name) })),
+      wouldRun,
       details: results,
     });
     for (let i = 0; i < matched.length; i++) {

@@ -8,7 +8,7 @@ import { requireRole } from '../http/auth.js';
 import type { AppContext, AppState } from '../http/context.js';
 import { httpError } from '../http/errors.js';
 import { readJsonBody } from '../http/json-body.js';
-import { dryRun, recentSeries } from './dry-run.js';
+import { dryRun, recentSeries, type ModelCards } from './dry-run.js';
 import { listEvaluations } from './route-series.js';
 import { parseRule, RuleStoreError, type RuleStore } from './rule-store.js';
 import { ruleSetSchema, type Rule } from './rule-types.js';
@@ -33,7 +33,7 @@ const DryRunBody = z
   .strict();
 
 /** /api/v1/rules (admin): the versioned rule set, dry-run, and the record of every evaluation. */
-export function routingRouter(rules: RuleStore, archive: Archive, audit: AuditLog): Router<AppState> {
+export function routingRouter(rules: RuleStore, archive: Archive, audit: AuditLog, models: ModelCards): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1' });
   const admin = requireRole('admin');
   // Every change also goes to the node-wide audit trail (docs/console.md), besides the rule history.
@@ -79,7 +79,7 @@ export function routingRouter(rules: RuleStore, archive: Archive, audit: AuditLo
       mapErrors(err);
     }
     const series = b.seriesInstanceUids ?? (await recentSeries(archive, b.limit));
-    ctx.body = await dryRun(archive, set, series, focus);
+    ctx.body = await dryRun({ archive, models }, set, series, focus);
   });
   router.get('/rules/:id', admin, async (ctx) => {
     const rule = (await rules.current()).rules.find((r) => r.id === ctx.params.id);

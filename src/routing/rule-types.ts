@@ -1,26 +1,14 @@
 import { z } from 'zod';
+import { ROUTING_ATTRIBUTES, type RoutingAttribute } from './routing-attributes.js';
 
 /**
  * Routing rules (issue 4, docs/routing.md). A rule matches a stable series when every condition
  * holds; its actions name the model, the destinations (each with its SEG options) and the review
- * policy. Attribute names are DICOM keywords (PS3.6), plus `Sender`: the name of the token that
- * stored the series.
+ * policy. Attribute names are DICOM keywords (PS3.6), plus the derived `Sender` (the name of the
+ * token that stored the series) and `Plane` (axial / coronal / sagittal / oblique, from Image
+ * Orientation (Patient)); the list lives in routing-attributes.ts.
  */
-export const ROUTING_ATTRIBUTES = [
-  'Modality',
-  'BodyPartExamined',
-  'SeriesDescription',
-  'ProtocolName',
-  'SOPClassUID',
-  'StationName',
-  'ImageType',
-  'Rows',
-  'Columns',
-  'PixelSpacing',
-  'Manufacturer',
-  'Sender',
-] as const;
-export type RoutingAttribute = (typeof ROUTING_ATTRIBUTES)[number];
+export { ROUTING_ATTRIBUTES, type RoutingAttribute };
 
 const scalar = z.union([z.string(), z.number()]);
 

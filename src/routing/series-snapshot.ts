@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Archive } from '../archive/archive.js';
 import { NEED_MORE, scanPart10, tagOf } from '../dicom/header-scan.js';
+import { planeAttribute } from './routing-attributes.js';
 import type { SeriesAttributes } from './rule-types.js';
+import { readInstancePlanes } from './series-geometry.js';
 
 /** What routing knows about a stored series: index values, one header, and a content fingerprint. */
 export interface SeriesSnapshot {
@@ -26,6 +28,7 @@ const H = {
   ImageType: tagOf(0x0008, 0x0008),
   Manufacturer: tagOf(0x0008, 0x0070),
   ManufacturerModelName: tagOf(0x0008, 0x1090),
+  ImageOrientationPatient: tagOf(0x0020, 0x0037),
   ImagesInAcquisition: tagOf(0x0020, 0x1002),
   PixelSpacing: tagOf(0x0028, 0x0030),
 };
@@ -59,14 +62,22 @@ export async function loadSeriesSnapshot(archive: Archive, seriesUid: string): P
   )) as SeriesRow[];
   if (!s) return undefined;
   const rows = (await db.query(
-    `SELECT sop_instance_uid AS sop, sop_class_uid AS cls, instance_number AS num, sha256, rows, columns, number_of_frames AS frames
+    `SELECT sop_instance_uid AS sop, sop_class_uid AS cls, instance_number AS num, sha256, rows, columns, number_of_frames AS frames,
+            pixel_data_offset AS pix, transfer_syntax_uid AS ts
        FROM instance WHERE series_fk = $1 ORDER BY instance_number NULLS LAST, sop_instance_uid`,
     [s.id],
-  )) as { sop: string; cls: string; num: number | null; sha256: string; rows: number | null; columns: number | null; frames: number | null }[];
+  )) as { sop: string; cls: string; num: number | null; sha256: string; rows: number | null; columns: number | null; frames: number | null; pix: number | string | null; ts: string }[];
   const instances = rows.map((r) => ({ sopInstanceUid: r.sop, sopClassUid: r.cls, instanceNumber: r.num === null ? null : Number(r.num), sha256: r.sha256, numberOfFrames: r.frames === null ? null : Number(r.frames) }));
   const fingerprint = createHash('sha256').update(instances.map((i) => i.sha256).sort().join('\n')).digest('hex');
   const header = rows[0] ? await readHeader(archive, rows[0].sha256) : new Map<number, string>();
   const first = rows[0];
+  // Plane (issue 14): from the first instance's Image Orientation (Patient) (0020,0037); a
+  // multi-frame image (it has Number of Frames) keeps it in its functional groups (PS3.3
+  // C.7.6.16.2.4), which the header scan skips, so only then is its header read as a data set.
+  let iop = split(header.get(H.ImageOrientationPatient)).map(Number);
+  if (iop.length === 0 && first && first.frames !== null) {
+    iop = (await readInstancePlanes(archive, { sha256: first.sha256, pixelDataOffset: first.pix === null ? null : Number(first.pix), transferSyntaxUid: first.ts }).catch(() => undefined))?.iop ?? [];
+  }
   const attributes: SeriesAttributes = {
     Modality: s.modality,
     BodyPartExamined: s.body,
@@ -80,6 +91,7 @@ export async function loadSeriesSnapshot(archive: Archive, seriesUid: string): P
     PixelSpacing: split(header.get(H.PixelSpacing)).map(Number).filter(Number.isFinite),
     Manufacturer: header.get(H.Manufacturer) ?? null,
     Sender: s.sender,
+    Plane: planeAttribute(iop),
   };
   const expected = Number.parseInt(header.get(H.ImagesInAcquisition) ?? '', 10);
   return {

@@ -140,6 +140,10 @@ test.serial('create a rule (after a validation message), dry-run it, disable and
   await summary.waitFor();
   t.regex(await summary.innerText(), /Would match 1 of \d+ stored series; overlaps rule legs-basic \(1 series\)/);
   t.regex(await page.locator('[data-testid="dry-run"]').innerText(), /only "legs-to-pacs" \(priority 10\) runs; "legs-basic" is shadowed/);
+  // Issue 14: the series' plane and what the model would do with it (the threshold model reads any plane).
+  t.is(await page.locator('[data-testid="dry-run"] td[data-plane]').first().innerText(), 'axial');
+  t.regex(await page.locator('[data-testid="dry-run-plan"]').first().innerText(), /direct\s+axial series, model of any plane: slices used as acquired/);
+  t.regex(await form.locator('[data-testid="rule-attributes"]').innerText(), /Sender, Plane\./);
   await shot(page, 'rule-dry-run');
   await form.locator('[data-action="save-rule"]').click();
   await page.locator('tr[data-rule="legs-to-pacs"]').waitFor();

@@ -1,15 +1,28 @@
 import test from 'ava';
-import type { DryRunResult } from '../../src/routing/dry-run.js';
+import { legPhantom, type PlaneOrientation } from '../../src/phantom/leg-phantom.js';
+import { writeLegSeries, type WriteSeriesOptions } from '../../src/phantom/write-series.js';
+import type { DryRunResult, DryRunSeries } from '../../src/routing/dry-run.js';
 import type { RuleSetVersion } from '../../src/routing/rule-store.js';
 import { startNode, stowInstances, type TestNode } from '../helpers/node.js';
 import { api, legSeries } from '../helpers/routing-fixture.js';
 
 /**
  * Rules through /api/v1/rules (versioned with who / when, revertible) and the dry-run against
- * stored series: the expected matches, and two overlapping rules flagged.
+ * stored series: the expected matches, and two overlapping rules flagged; the Plane attribute and
+ * what the (axial) demo model would do with series of other planes (issue 14).
  */
 let n: TestNode;
 let uids: { leg: string; arm: string; other: string };
+let planes: { coarseCoronal: string; fineCoronal: string; oblique: string };
+
+/** A phantom series in `orientation`, stored in the leg series' study. */
+async function planeSeries(orientation: PlaneOrientation, sliceSpacing: number, description: string, studyInstanceUID: string, layout: WriteSeriesOptions['layout'] = 'single-frame'): Promise<string> {
+  const ph = legPhantom({ seed: 7, noise: 10, orientation, rows: 48, columns: 40, slices: 6, pixelSpacing: [1.5, 1.5], sliceSpacing });
+  const s = await writeLegSeries(ph.volume, { seriesDescription: description, studyInstanceUID, patientId: 'ROUTE-1', bodyPartExamined: 'LEG', layout });
+  const r = await stowInstances(n.url, s.files);
+  if (r.status !== 200) throw new Error(`STOW-RS answered ${r.status}`);
+  return s.seriesInstanceUID;
+}
 
 test.before(async () => {
   n = await startNode();
@@ -21,6 +34,13 @@ test.before(async () => {
     if (r.status !== 200) throw new Error(`STOW-RS answered ${r.status}`);
   }
   uids = { leg: leg.series.seriesInstanceUID, arm: arm.series.seriesInstanceUID, other: other.series.seriesInstanceUID };
+  const study = leg.series.studyInstanceUID;
+  planes = {
+    coarseCoronal: await planeSeries('coronal', 6, 'plane coronal 6 mm', study),
+    fineCoronal: await planeSeries('coronal', 2, 'plane coronal 2 mm', study),
+    // Enhanced MR: the orientation sits in the functional groups, not at the top level.
+    oblique: await planeSeries('oblique', 2, 'plane oblique enhanced', study, 'enhanced'),
+  };
 });
 
 test.after.always(async () => {
@@ -56,7 +76,9 @@ test.serial('dry-run: expected matches per series, and the two overlapping rules
   t.is(r.evaluated, 3);
   const byUid = new Map(r.matches.map((m) => [m.seriesInstanceUid, m]));
   t.deepEqual(byUid.get(uids.leg)?.matchedRules, ['legs', 'axial']);
-  t.deepEqual(byUid.get(uids.leg)?.wouldRun, [{ ruleId: 'legs', model: 'leg', destinations: ['pacs'] }]);
+  t.deepEqual(byUid.get(uids.leg)?.wouldRun, [
+    { ruleId: 'legs', model: 'leg', destinations: ['pacs'], plan: { action: 'model-not-installed', target: null, inPlaneSampling: null, reason: 'model "leg" is not installed (dafne-node model list)' } },
+  ]);
   t.deepEqual(byUid.get(uids.arm)?.matchedRules, ['arms'], 'Sender is recorded from the STOW token');
   t.false(byUid.has(uids.other), 'the localizer matches nothing');
   t.is(r.conflicts.length, 1);
@@ -69,4 +91,50 @@ test.serial('dry-run: expected matches per series, and the two overlapping rules
   const one = await api<DryRunResult>(n.url, '/api/v1/rules/dry-run', { body: { seriesInstanceUids: [uids.other], rule: RULES[0] } });
   const failed = one.matches[0]!.details.find((d) => d.ruleId === 'legs')!.conditions.filter((c) => !c.ok).map((c) => c.attribute);
   t.deepEqual(failed.sort(), ['Rows', 'SeriesDescription']);
+});
+
+test.serial('dry-run: the plane of each series and what the axial demo model would do with it; a Plane rule matches only its plane', async (t) => {
+  const rules = [
+    { id: 'axial-only', priority: 5, when: { Plane: 'axial' }, model: 'leg-demo' },
+    { id: 'any-plane', when: { BodyPartExamined: 'LEG' }, model: 'leg-demo' },
+    { id: 'missing', when: { Plane: { in: ['coronal'] } }, model: 'no-such-model' },
+  ];
+  const all = [uids.leg, planes.coarseCoronal, planes.fineCoronal, planes.oblique];
+  const r = await api<DryRunResult>(n.url, '/api/v1/rules/dry-run', { body: { rules, seriesInstanceUids: all } });
+  t.is(r.evaluated, 4);
+  const byUid = new Map(r.matches.map((m) => [m.seriesInstanceUid, m]));
+  const plan = (m: DryRunSeries | undefined, model: string) => m?.wouldRun.find((w) => w.model === model)?.plan;
+
+  const axial = byUid.get(uids.leg)!;
+  t.deepEqual(axial.plane, { plane: 'axial', nearest: 'axial', tiltDegrees: 0, text: 'axial' });
+  t.deepEqual(axial.geometry, { slices: 6, spacing: [2.5, 2.5, 5] }, 'spacing from two headers: (last − first position) / 5');
+  t.deepEqual(axial.matchedRules, ['axial-only', 'any-plane']);
+  t.deepEqual(plan(axial, 'leg-demo'), { action: 'direct', target: 'axial', inPlaneSampling: 0, reason: 'axial series, axial model: slices used as acquired' });
+  t.deepEqual(axial.wouldRun.map((w) => w.ruleId), ['axial-only'], 'same model: the higher priority rule runs');
+
+  const coarse = byUid.get(planes.coarseCoronal)!;
+  t.is(coarse.plane?.text, 'coronal');
+  t.deepEqual(coarse.geometry, { slices: 6, spacing: [1.5, 1.5, 6] });
+  t.deepEqual(coarse.matchedRules, ['any-plane', 'missing'], 'Plane: axial does not match a coronal series');
+  t.deepEqual(plan(coarse, 'leg-demo'), { action: 'skip', target: 'axial', inPlaneSampling: 6, reason: 'skipped: plane coronal, spacing 6 mm > 3 mm tolerated by the axial model' });
+  t.deepEqual(plan(coarse, 'no-such-model'), { action: 'model-not-installed', target: null, inPlaneSampling: null, reason: 'model "no-such-model" is not installed (dafne-node model list)' });
+
+  const fine = byUid.get(planes.fineCoronal)!;
+  t.is(fine.plane?.plane, 'coronal');
+  t.deepEqual(plan(fine, 'leg-demo'), { action: 'reformat', target: 'axial', inPlaneSampling: 2, reason: "coronal series reformatted to axial (sampling 2 mm in the model's plane)" });
+
+  const oblique = byUid.get(planes.oblique)!;
+  t.is(oblique.plane?.plane, 'oblique');
+  t.is(oblique.plane?.nearest, 'axial');
+  t.true(Math.abs(oblique.plane!.tiltDegrees - 24.9) < 0.1, `tilt ${oblique.plane?.tiltDegrees}° (20° about x, then 15° about y)`);
+  t.is(oblique.plane?.text, 'oblique (25° from axial)');
+  t.is(oblique.geometry?.slices, 6, 'one Enhanced MR instance, six frames');
+  t.is(oblique.geometry?.spacing[2], 2);
+  t.deepEqual(oblique.matchedRules, ['any-plane']);
+  t.is(plan(oblique, 'leg-demo')?.action, 'reformat');
+  t.regex(plan(oblique, 'leg-demo')!.reason, /^oblique \(25° from axial\) series reformatted to axial \(sampling 1\.\d mm in the model's plane\)$/);
+
+  // The routing attribute itself, as the dry-run's condition details show it.
+  const actual = (m: DryRunSeries) => m.details.find((d) => d.ruleId === 'axial-only')!.conditions[0]!.actual;
+  t.deepEqual([axial, coarse, fine, oblique].map(actual), ['axial', 'coronal', 'coronal', 'oblique']);
 });

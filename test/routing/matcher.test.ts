@@ -1,6 +1,8 @@
 import test from 'ava';
 import { stabilityWait } from '../../src/routing/completeness.js';
 import { evaluateCondition, evaluateRules } from '../../src/routing/matcher.js';
+import { orientationVectors } from '../../src/phantom/leg-phantom.js';
+import { planeAttribute } from '../../src/routing/routing-attributes.js';
 import { ruleSchema, ruleSetSchema } from '../../src/routing/rule-types.js';
 
 test('conditions: equals, wildcard, regex, list, range, present / absent; multi-valued attributes', (t) => {
@@ -54,6 +56,46 @@ test('config/routing.example.yaml is a valid rule set', async (t) => {
   const { REPO_ROOT } = await import('../helpers/node-process.js');
   const doc = parse(readFileSync(`${REPO_ROOT}/config/routing.example.yaml`, 'utf8')) as { rules: unknown };
   const rules = ruleSetSchema.parse(doc.rules);
-  t.deepEqual(rules.map((r) => r.id), ['leg-mr', 'leg-mr-review']);
+  t.deepEqual(rules.map((r) => r.id), ['leg-mr', 'leg-mr-review', 'leg-mr-coronal']);
+  t.deepEqual(rules[2]!.when.Plane, { in: ['coronal', 'sagittal', 'oblique'] });
   t.true(evaluateCondition(rules[0]!.when.ImageType!, ['ORIGINAL', 'PRIMARY', 'M']));
+});
+
+test('Plane: derived from Image Orientation (Patient), matched like any attribute; no orientation, no Plane', (t) => {
+  const iop = (o: Parameters<typeof orientationVectors>[0]): number[] => {
+    const { row, column } = orientationVectors(o);
+    return [...row, ...column];
+  };
+  t.is(planeAttribute(iop('axial')), 'axial');
+  t.is(planeAttribute(iop('coronal')), 'coronal');
+  t.is(planeAttribute(iop('sagittal')), 'sagittal');
+  t.is(planeAttribute(iop('oblique')), 'oblique', 'the phantom oblique: the normal about 25° from the head-feet axis');
+  // A mirrored axial (column anterior, normal to the feet) is still axial; an explicit sagittal IOP.
+  t.is(planeAttribute([1, 0, 0, 0, -1, 0]), 'axial');
+  t.is(planeAttribute([0, 1, 0, 0, 0, -1]), 'sagittal');
+  // The 15° boundary (PS3.3 C.7.6.2.1.1 normal = row × column): an axial tilted 14° about x, then 16°.
+  const tilted = (deg: number): number[] => {
+    const a = (deg * Math.PI) / 180;
+    return [1, 0, 0, 0, Math.cos(a), Math.sin(a)];
+  };
+  t.is(planeAttribute(tilted(14)), 'axial');
+  t.is(planeAttribute(tilted(16)), 'oblique');
+  t.is(planeAttribute(undefined), null);
+  t.is(planeAttribute([]), null);
+  t.is(planeAttribute([1, 0, 0, 1, 0, 0]), null, 'parallel row and column: not an orientation');
+  t.is(planeAttribute([0, 0, 0, 0, 0, 0]), null);
+
+  const rules = ruleSetSchema.parse([
+    { id: 'axial', when: { Plane: 'axial' }, model: 'm' },
+    { id: 'not-axial', when: { Plane: { in: ['coronal', 'sagittal', 'oblique'] } }, model: 'n' },
+    { id: 'no-plane', when: { Plane: { present: false } }, model: 'o' },
+    { id: 'upper', when: { Plane: 'CORONAL' }, model: 'p' },
+  ]);
+  const ids = (iopValues: number[] | undefined) => evaluateRules(rules, { Modality: 'MR', Plane: planeAttribute(iopValues) }).matched.map((r) => r.id).sort();
+  t.deepEqual(ids(iop('axial')), ['axial']);
+  t.deepEqual(ids(iop('coronal')), ['not-axial', 'upper'], 'text comparison ignores case, as for every attribute');
+  t.deepEqual(ids(iop('sagittal')), ['not-axial']);
+  t.deepEqual(ids(iop('oblique')), ['not-axial']);
+  t.deepEqual(ids(undefined), ['no-plane'], 'a series without IOP matches no Plane condition but present: false');
+  t.true(ruleSchema.safeParse({ id: 'x', when: { Plane: 'axial' }, model: 'm' }).success, 'Plane is a routing attribute');
 });

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { ROUTING_ATTRIBUTES } from '../../../src/routing/routing-attributes.js';
 import { call } from '../api.js';
 import type { Me } from '../main.js';
 import { Badge, ErrorBox, Head, Section, useAction, useLoad } from '../ui.js';
@@ -22,9 +23,20 @@ export interface RuleSet {
   action: string;
   createdAt: string;
 }
+/** What a model would do with the series (src/routing/model-plan.ts PlanPreview). */
+interface Plan {
+  action: 'direct' | 'reformat' | 'skip' | 'model-not-installed' | 'no-geometry';
+  reason: string;
+}
 interface DryRun {
   evaluated: number;
-  matches: { seriesInstanceUid: string; excluded: string | null; matchedRules: string[]; wouldRun: { ruleId: string; model: string; destinations: string[] }[] }[];
+  matches: {
+    seriesInstanceUid: string;
+    excluded: string | null;
+    plane: { plane: string; text: string } | null;
+    matchedRules: string[];
+    wouldRun: { ruleId: string; model: string; destinations: string[]; plan: Plan }[];
+  }[];
   conflicts: { rules: [string, string]; series: string[]; sameModel: boolean; resolution: string }[];
 }
 
@@ -188,6 +200,9 @@ function RuleEditor({ rule, onClose, onSaved }: { rule?: Rule; onClose: () => vo
         <label class="wide">
           When (DICOM keyword → value or {'{ equals | wildcard | regex | in | range | present }'})
           <textarea name="when" rows={5} value={when} onInput={(e) => setWhen((e.target as HTMLTextAreaElement).value)} />
+          <span class="muted" data-testid="rule-attributes">
+            Attributes: {ROUTING_ATTRIBUTES.join(', ')}. Plane is axial, coronal, sagittal or oblique (from Image Orientation (Patient)); Sender is the storing token.
+          </span>
         </label>
         <label>
           Model
@@ -249,13 +264,21 @@ function DryRunResult({ result, ruleId }: { result: DryRun; ruleId: string }) {
       ))}
       {hits.length ? (
         <table>
-          <Head columns={['Series', 'Matched rules', 'Would run']} />
+          <Head columns={['Series', 'Plane', 'Matched rules', 'Would run', 'Plan']} />
           <tbody>
             {hits.slice(0, 50).map((m) => (
               <tr key={m.seriesInstanceUid}>
                 <td class="mono">{m.seriesInstanceUid}</td>
+                <td data-plane={m.plane?.plane ?? ''}>{m.plane?.text ?? <span class="muted">unknown</span>}</td>
                 <td>{m.matchedRules.join(', ')}</td>
                 <td>{m.excluded ? `never routed: ${m.excluded}` : m.wouldRun.map((w) => `${w.ruleId} → ${w.model}${w.destinations.length ? ` → ${w.destinations.join(', ')}` : ''}`).join('; ') || 'shadowed by a higher priority rule'}</td>
+                <td data-testid="dry-run-plan">
+                  {m.wouldRun.map((w) => (
+                    <div key={w.ruleId} data-plan={w.plan.action}>
+                      <Badge kind={w.plan.action === 'direct' ? 'ok' : w.plan.action === 'reformat' ? 'info' : w.plan.action === 'skip' ? 'warn' : 'bad'}>{w.plan.action}</Badge> {w.plan.reason}
+                    </div>
+                  ))}
+                </td>
               </tr>
             ))}
           </tbody>
