@@ -5,21 +5,28 @@ import type { Recipe } from './recipe.js';
 import { pick, type SliceSet } from './slice-set.js';
 import { initTf, tf } from './tf-backend.js';
 import { TrainableOnnx } from './trainable-onnx.js';
-import type { WorkerReply, WorkerRequest } from './grad-worker.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './grad-worker.js';
 
 /**
- * Data-parallel gradients over worker threads (each its own wasm instance: tfjs-wasm threads do not
- * work in Node). A batch is split into one shard per worker; each worker returns its shard's
- * gradient scaled by the shard's share of the batch, and the sum is the batch gradient (exact for
- * cross-entropy; the Dice term is pooled per shard, as it is per micro-batch). The caller applies
- * the optimizer and sends the new weights back with `setWeights`. fineTune uses this with
- * `workers` > 1; ParallelTrainer below is the stand-alone form (bench, test).
+ * Data-parallel gradients over worker threads (grad-worker.ts: each its own onnxruntime session or
+ * wasm instance; tfjs-wasm threads do not work in Node). A batch is split into one shard per worker;
+ * each worker returns its shard's gradient scaled by the shard's share of the batch, and the sum is
+ * the batch gradient (exact for cross-entropy; the Dice term is pooled per shard, as it is per
+ * micro-batch). The caller applies the optimizer and sends the new weights back with `setWeights`.
+ * fineTune uses this with `workers` > 1; ParallelTrainer below is the stand-alone tfjs form (test).
  */
+export interface PoolOptions {
+  workers?: number;
+  engine?: WorkerInit['engine'];
+  outputName?: string;
+}
+
 export class GradientPool {
   private constructor(private readonly workers: Worker[]) {}
 
-  static async create(onnx: Uint8Array, classes: number, recipe: Recipe, workers = 2): Promise<GradientPool> {
-    const list = Array.from({ length: workers }, () => new Worker(new URL('./grad-worker.js', import.meta.url), { workerData: { onnx, classes, recipe } }));
+  static async create(onnx: Uint8Array, classes: number, recipe: Recipe, opts: PoolOptions = {}): Promise<GradientPool> {
+    const init: WorkerInit = { onnx, classes, recipe, engine: opts.engine ?? 'tfjs', outputName: opts.outputName };
+    const list = Array.from({ length: opts.workers ?? 2 }, () => new Worker(new URL('./grad-worker.js', import.meta.url), { workerData: init }));
     try {
       await Promise.all(list.map((w) => once(w, 'message')));
     } catch (e) {
@@ -95,7 +102,7 @@ export class ParallelTrainer {
 
   static async create(onnx: Uint8Array, classes: number, recipe: Recipe, workers = 2): Promise<ParallelTrainer> {
     await initTf('wasm');
-    const pool = await GradientPool.create(onnx, classes, recipe, workers);
+    const pool = await GradientPool.create(onnx, classes, recipe, { workers });
     return new ParallelTrainer(new TrainableOnnx(readOnnx(onnx)), pool, tf.train.adam(recipe.learningRate));
   }
 

@@ -1,8 +1,9 @@
 import { nodeAttributes, type AttrValue } from '../inference/onnx/attributes.js';
 import { graphInputs, graphOutputs, readOnnx, setFloat32Initializer, tensorDims, tensorToFloat32, writeOnnx } from '../inference/onnx/onnx-io.js';
-import { DataType, int64ToNumber, type Node, type OnnxModel, type Tensor } from '../inference/onnx/onnx-types.js';
+import { DataType, type Node, type OnnxModel } from '../inference/onnx/onnx-types.js';
 import { checkSupportedOps } from '../inference/onnx/supported-ops.js';
 import { batchNorm, conv2d, convTranspose2x2, resizeMatrix, resizeSeparable, type Conv2dSpec } from './fast-ops.js';
+import { convPads, floatAttr, initializerNumbers, ints, resizeGeometry } from './onnx-geometry.js';
 import { tf } from './tf-backend.js';
 
 /**
@@ -36,37 +37,6 @@ interface Value {
   t: tf.Tensor;
   /** 4D activation stored NHWC (its ONNX shape is NCHW); otherwise ONNX layout. */
   nhwc: boolean;
-}
-
-const get = (attrs: Map<string, AttrValue>, name: string): AttrValue | undefined => attrs.get(name);
-const ints = (attrs: Map<string, AttrValue>, name: string, dflt: number[]): number[] => {
-  const v = get(attrs, name);
-  return v?.kind === 'ints' ? v.value : dflt;
-};
-const intAttr = (attrs: Map<string, AttrValue>, name: string, dflt: number): number => {
-  const v = get(attrs, name);
-  return v?.kind === 'int' ? v.value : dflt;
-};
-const floatAttr = (attrs: Map<string, AttrValue>, name: string, dflt: number): number => {
-  const v = get(attrs, name);
-  return v?.kind === 'float' ? v.value : dflt;
-};
-const strAttr = (attrs: Map<string, AttrValue>, name: string, dflt: string): string => {
-  const v = get(attrs, name);
-  return v?.kind === 'string' ? v.value : dflt;
-};
-
-/** Values of an int64 / float initializer as numbers (Resize sizes and scales). */
-function numbers(t: Tensor): number[] {
-  if ((t.data_type ?? 0) === DataType.FLOAT) return Array.from(tensorToFloat32(t));
-  if (t.data_type === DataType.INT64) {
-    if (t.raw_data && t.raw_data.length > 0) {
-      const view = new DataView(t.raw_data.buffer, t.raw_data.byteOffset, t.raw_data.byteLength);
-      return Array.from({ length: t.raw_data.length / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
-    }
-    return (t.int64_data ?? []).map(int64ToNumber);
-  }
-  throw new Error(`initializer "${t.name}": data type ${t.data_type} not supported here`);
 }
 
 /** ONNX layout → NHWC broadcast form for a constant combined with an activation. */
@@ -127,7 +97,7 @@ export class TrainableOnnx {
     for (const t of g.initializer ?? []) {
       const name = t.name ?? '';
       if ((t.data_type ?? 0) !== DataType.FLOAT) {
-        this.numeric.set(name, numbers(t));
+        this.numeric.set(name, initializerNumbers(t));
         continue;
       }
       const values = tensorToFloat32(t);
@@ -172,15 +142,7 @@ export class TrainableOnnx {
           const [kh, kw] = this.variables.get(inp[1]!)!.shape.slice(2) as [number, number];
           const strides = ints(attrs, 'strides', [1, 1]) as [number, number];
           const inT = x().t as tf.Tensor4D;
-          const autoPad = strAttr(attrs, 'auto_pad', 'NOTSET');
-          let pads: [number, number, number, number];
-          if (autoPad === 'SAME_UPPER') {
-            // tfjs 'same' = ONNX SAME_UPPER: total = max(0, (ceil(in/s) − 1)·s + k − in), extra at the end.
-            const total = (size: number, s: number, k: number) => Math.max(0, (Math.ceil(size / s) - 1) * s + k - size);
-            const th = total(inT.shape[1], strides[0], kh), tw = total(inT.shape[2], strides[1], kw);
-            pads = [Math.floor(th / 2), Math.floor(tw / 2), th - Math.floor(th / 2), tw - Math.floor(tw / 2)];
-          } else if (autoPad === 'VALID') pads = [0, 0, 0, 0];
-          else pads = ints(attrs, 'pads', [0, 0, 0, 0]) as [number, number, number, number];
+          const pads = convPads(attrs, inT.shape[1], inT.shape[2], kh, kw, strides);
           const spec: Conv2dSpec = { strides, pads };
           const w = tf.transpose(read(inp[1]!).t, [2, 3, 1, 0]) as tf.Tensor4D; // OIHW → HWIO
           // Stock: 'same' where it is the same padding (what the plain wasm filter-gradient fallback handles).
@@ -269,19 +231,7 @@ export class TrainableOnnx {
 
   private resize(x: tf.Tensor4D, inp: string[], attrs: Map<string, AttrValue>): tf.Tensor4D {
     const [, h, w] = x.shape;
-    const sizes = inp[3] ? this.numeric.get(inp[3]) : undefined;
-    const scales = inp[2] ? this.numeric.get(inp[2]) : undefined;
-    const twoD = get(attrs, 'axes') !== undefined; // axes [2,3]: scales / sizes have two entries
-    let sh: number, sw: number, oh: number, ow: number;
-    if (sizes && sizes.length > 0) {
-      [oh, ow] = twoD ? (sizes as [number, number]) : (sizes.slice(2) as [number, number]);
-      sh = oh / h; sw = ow / w;
-    } else if (scales && scales.length > 0) {
-      [sh, sw] = twoD ? (scales as [number, number]) : (scales.slice(2) as [number, number]);
-      if (!twoD && (scales[0] !== 1 || scales[1] !== 1)) throw new Error('Resize: only spatial scales');
-      oh = Math.floor(h * sh); ow = Math.floor(w * sw);
-    } else throw new Error('Resize: needs constant scales or sizes (initializers)');
-    const axis = { coord: strAttr(attrs, 'coordinate_transformation_mode', 'half_pixel'), mode: strAttr(attrs, 'mode', 'nearest') as 'nearest' | 'linear', nearestMode: strAttr(attrs, 'nearest_mode', 'round_prefer_floor') };
+    const { oh, ow, sh, sw, axis } = resizeGeometry(h, w, inp, attrs, this.numeric);
     const rows = tf.tensor2d(resizeMatrix(h, oh, sh, axis), [oh, h]);
     const cols = tf.tensor2d(resizeMatrix(w, ow, sw, axis), [ow, w]);
     return resizeSeparable(x, rows, cols);

@@ -8,7 +8,7 @@ import { TrainableOnnx } from '../../src/learning/trainable-onnx.js';
 import { fineTune } from '../../src/learning/trainer.js';
 import { randomArray, relativeMaxDiff } from './helpers.js';
 
-test('data-parallel steps over 2 worker threads give the weights of single-thread steps', async (t) => {
+test('tfjs engine: data-parallel steps over 2 worker threads give the weights of single-thread steps', async (t) => {
   await initTf('wasm');
   const onnx = writeOnnx(tinyUNet({ classes: 3, base: 4, depth: 2, seed: 5, batchNorm: 'random', size: [32, 32] }));
   const images = randomArray(4 * 32 * 32, 3);
@@ -17,7 +17,7 @@ test('data-parallel steps over 2 worker threads give the weights of single-threa
   // (Dice pools over the batch: with shards or micro-batches it is pooled per shard, an approximation.)
   const r = recipe({ batchSize: 4, epochs: 1, learningRate: 1e-2, diceWeight: 0, workers: 1 });
   const single = new TrainableOnnx(readOnnx(onnx));
-  await fineTune(single, batch, 3, r); // one step: a single batch of 4
+  await fineTune(single, batch, 3, r, { engine: 'tfjs' }); // one step: a single batch of 4
   const par = await ParallelTrainer.create(onnx, 3, r, 2);
   try {
     await par.step(batch);
@@ -32,7 +32,7 @@ test('data-parallel steps over 2 worker threads give the weights of single-threa
   }
 });
 
-test('fineTune with workers: 2 (data-parallel, BatchNorm trained per shard) matches one thread for cross-entropy with frozen BatchNorm, and trains with batch statistics', async (t) => {
+test('tfjs engine: fineTune with workers: 2 (data-parallel, BatchNorm trained per shard) matches one thread for cross-entropy with frozen BatchNorm, and trains with batch statistics', async (t) => {
   await initTf('wasm');
   const onnx = writeOnnx(tinyUNet({ classes: 3, base: 4, depth: 2, seed: 7, batchNorm: 'random', size: [32, 32] }));
   const images = randomArray(6 * 32 * 32, 4);
@@ -42,8 +42,9 @@ test('fineTune with workers: 2 (data-parallel, BatchNorm trained per shard) matc
   const par = new TrainableOnnx(readOnnx(onnx));
   const withBn = new TrainableOnnx(readOnnx(onnx));
   try {
-    await fineTune(single, data, 3, r);
-    const res = await fineTune(par, data, 3, recipe({ ...r, workers: 2 }));
+    // The tfjs engine's pool (the onnxruntime engine's: ort-engine.test.ts).
+    await fineTune(single, data, 3, r, { engine: 'tfjs' });
+    const res = await fineTune(par, data, 3, recipe({ ...r, workers: 2 }), { engine: 'tfjs' });
     t.is(res.steps, 4);
     const a = single.weights(false), b = par.weights(false);
     let worst = 0;
