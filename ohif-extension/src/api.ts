@@ -1,17 +1,21 @@
 /** The node's review API (/api/v1), called with the reader's bearer token. */
 import { TOKEN_KEY } from './ids.js';
 
-export type ResultStatus = 'pending' | 'accepted' | 'corrected' | 'rejected';
+export type ResultStatus = 'pending' | 'accepted' | 'corrected' | 'rejected' | 'skipped';
 
 export interface AiResult {
   id: string;
   studyInstanceUid: string;
   sourceSeriesInstanceUid: string;
-  segSeriesInstanceUid: string;
-  segSopInstanceUid: string;
+  /** null when the series was skipped (outcome 'skipped': no SEG, nothing to review). */
+  segSeriesInstanceUid: string | null;
+  segSopInstanceUid: string | null;
   modelId: string;
   generation: number;
   status: ResultStatus;
+  outcome: 'segmented' | 'skipped';
+  /** Why the series was skipped, e.g. "skipped: plane coronal, spacing 6 mm > 3 mm tolerated by the axial model". */
+  reason: string | null;
   createdAt: string;
 }
 

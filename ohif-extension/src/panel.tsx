@@ -63,6 +63,7 @@ function ResultRow(props: { p: ExtensionParams; r: AiResult; onDone: (review: Re
       <div>
         <b>{r.modelId}</b> gen {r.generation} · {new Date(r.createdAt).toLocaleString()} · <span data-dafne-status>{r.status}</span>
       </div>
+      {r.outcome === 'skipped' && <div data-dafne-skip-reason style={{ opacity: 0.8 }}>{r.reason}</div>}
       {pending && (
         <div>
           <button style={btn} data-dafne-action="load" disabled={!!busy} onClick={load}>{segmentationId ? 'Reload' : 'Load'}</button>

@@ -3,13 +3,16 @@ import type { Archive } from '../archive/archive.js';
 import { IngestSession } from '../archive/ingest.js';
 import type { InstanceRecord } from '../archive/instance-record.js';
 import type { Database } from '../db/data-source.js';
+import type { PlanePlan } from '../dicom/plane.js';
 import { enqueueDeliveries } from '../export/deliveries.js';
 import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue.js';
 import type { InferenceJobData } from '../routing/route-series.js';
 import { loadSeriesSnapshot } from '../routing/series-snapshot.js';
 import type { ModelRegistry } from './model-registry.js';
 import { OnnxRunner } from './onnx-runner.js';
+import { findResultRow, insertResultRow, type ResultRow } from './result-row.js';
 import { segVariant, variantKey } from './seg-variants.js';
+import { SkippedSeriesError, type PlaneTimings } from './segment-plane.js';
 import { segmentSeries, type SegmentSeriesResult } from './segment-series.js';
 
 export interface InferenceDeps {
@@ -35,11 +38,36 @@ export async function storeObject(archive: Archive, bytes: Buffer): Promise<Inst
   return r.record;
 }
 
+/** What a skipped run reports as the job's result (the jobs API shows `reason`). */
+export interface SkippedJobResult {
+  skipped: true;
+  /** e.g. "skipped: plane coronal, spacing 6 mm > 3 mm tolerated by the axial model". */
+  reason: string;
+  /** The acquisition plane of the source series. */
+  plane: string;
+  aiResultId: string;
+  deliveries: 0;
+  timings: unknown;
+}
+
+/** The plane part of a result's timings (`timings.plane`), for segmented and skipped runs alike. */
+const planeTimings = (plan: PlanePlan, t?: PlaneTimings) => ({
+  action: plan.action,
+  source: plan.source.plane,
+  target: plan.target,
+  reason: plan.reason,
+  ...(t ? { reformatMs: t.reformat, reformatBackMs: t.reformatBack } : {}),
+});
+
 /**
  * The inference job: series → model → SEG(s) → archive → `ai_result` → deliveries. Idempotent: a
  * retry after a crash finds the `ai_result` of the same (series content, model, rule) and only
  * makes sure its deliveries exist, so the SEG is made and delivered once. A newer result for the
  * same series and rule supersedes the older one (late-instance policy, docs/routing.md).
+ *
+ * A series too coarse in the model's plane (SkippedSeriesError) is an outcome, not a failure: the
+ * job completes, an `ai_result` row of outcome 'skipped' keeps the reason, and nothing is stored
+ * or delivered (issue 14 item 1).
  */
 export class InferenceJobs {
   private readonly runners = new Map<string, Promise<OnnxRunner>>();
@@ -49,18 +77,15 @@ export class InferenceJobs {
   handle = async (job: RunningJob<InferenceJobData>): Promise<unknown> => {
     const d = job.data;
     const { db } = this.deps;
-    let [row] = (await db.dataSource.query(
-      'SELECT id, seg_sop_instance_uid AS sop, timings FROM ai_result WHERE source_series_instance_uid = $1 AND source_fingerprint = $2 AND model_id = $3 AND rule_id = $4',
-      [d.seriesInstanceUid, d.fingerprint, d.model, d.ruleId],
-    )) as { id: string | number; sop: string; timings?: unknown }[];
+    let row = await findResultRow(db.dataSource, d);
     let variants = new Map<string, string>();
     if (!row) {
       const made = await this.segment(job);
       if (!made) return { superseded: true };
       row = made.row;
       variants = made.variants;
-    } else {
-      variants.set('default', row.sop);
+    } else if (row.outcome === 'segmented') {
+      variants.set('default', row.sop!);
       // Variant SEGs of an earlier attempt are found through their delivery rows.
       const rows = (await db.dataSource.query('SELECT destination, sop_instance_uid AS sop FROM delivery WHERE ai_result_id = $1', [row.id])) as { destination: string; sop: string }[];
       for (const dest of d.destinations) {
@@ -68,13 +93,19 @@ export class InferenceJobs {
         if (hit) variants.set(variantKey(dest.seg), hit.sop);
       }
     }
+    if (row.outcome === 'skipped') {
+      await job.progress(1, row.reason ?? 'skipped');
+      const plane = (row.timings as { plane?: { source?: string } } | null)?.plane?.source ?? 'unknown';
+      const out: SkippedJobResult = { skipped: true, reason: row.reason ?? 'skipped', plane, aiResultId: String(row.id), deliveries: 0, timings: row.timings };
+      return out;
+    }
     const items = d.destinations.filter((dest) => variants.has(variantKey(dest.seg))).map((dest) => ({ destination: dest.name, sopInstanceUid: variants.get(variantKey(dest.seg))! }));
     await enqueueDeliveries(db, this.deps.queue, String(row.id), items, d.review === 'immediate' ? 'pending' : 'awaiting-review');
     await job.progress(1, 'done');
     return { aiResultId: String(row.id), segSopInstanceUid: row.sop, deliveries: items.length, timings: row.timings };
   };
 
-  private async segment(job: RunningJob<InferenceJobData>): Promise<{ row: { id: string | number; sop: string; timings: unknown }; variants: Map<string, string> } | undefined> {
+  private async segment(job: RunningJob<InferenceJobData>): Promise<{ row: ResultRow; variants: Map<string, string> } | undefined> {
     const d = job.data;
     const { db, archive, log } = this.deps;
     const t0 = performance.now();
@@ -93,13 +124,23 @@ export class InferenceJobs {
     const files = await Promise.all(snap.instances.map((i) => archive.blobs.read(i.sha256)));
     const runner = await this.runner(pkg.sha256, pkg.onnx, pkg.inputName, pkg.outputName);
     const tSeg = performance.now();
-    const result = await segmentSeries(files, pkg, runner, {
-      softwareVersion: this.deps.softwareVersion,
-      onProgress: (done, total) => void job.progress(0.1 + (0.8 * done) / Math.max(1, total), `inference ${done}/${total} slices`).catch(() => undefined),
-    }).catch((err: Error) => {
+    const meta = { jobId: job.id, generation: pkg.card.generation, modelSha256: pkg.sha256 };
+    let result: SegmentSeriesResult;
+    try {
+      result = await segmentSeries(files, pkg, runner, {
+        softwareVersion: this.deps.softwareVersion,
+        onProgress: (done, total) => void job.progress(0.1 + (0.8 * done) / Math.max(1, total), `inference ${done}/${total} slices`).catch(() => undefined),
+      });
+    } catch (err) {
+      if (err instanceof SkippedSeriesError) {
+        const timings = { readMs: tSeg - t0, segmentMs: performance.now() - tSeg, totalMs: performance.now() - t0, plane: planeTimings(err.plan) };
+        const row = await db.transaction((m) => insertResultRow(m, d, { outcome: 'skipped', reason: err.plan.reason }, { ...meta, timings }));
+        log.info({ jobId: job.id, aiResult: String(row.id), model: d.model, plane: err.plan.source.plane, reason: err.plan.reason }, 'inference skipped; no SEG made');
+        return { row, variants: new Map() };
+      }
       // Geometry / transfer-syntax problems do not go away on retry.
-      throw new PermanentJobError(`segmentation failed: ${err.message}`);
-    });
+      throw new PermanentJobError(`segmentation failed: ${(err as Error).message}`);
+    }
     const segMs = performance.now() - tSeg;
     await job.progress(0.92, 'storing the SEG');
     const tStore = performance.now();
@@ -120,22 +161,10 @@ export class InferenceJobs {
       segmentMs: segMs,
       storeMs: performance.now() - tStore,
       totalMs: performance.now() - t0,
+      plane: planeTimings(result.plan, result.planeTimings),
     };
-    const row = await db.transaction(async (m) => {
-      const [prev] = (await m.query(
-        'SELECT id FROM ai_result WHERE source_series_instance_uid = $1 AND model_id = $2 AND rule_id = $3 AND superseded_by IS NULL ORDER BY id DESC LIMIT 1',
-        [d.seriesInstanceUid, d.model, d.ruleId],
-      )) as { id: string | number }[];
-      const [ins] = (await m.query(
-        `INSERT INTO ai_result (study_instance_uid, source_series_instance_uid, seg_series_instance_uid, seg_sop_instance_uid, model_id, generation,
-                                delivery, status, job_id, source_fingerprint, rule_id, ruleset_version, model_sha256, timings, supersedes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $12, $13::jsonb, $14) RETURNING id`,
-        [d.studyInstanceUid, d.seriesInstanceUid, main.seriesInstanceUid, main.sopInstanceUid, d.model, pkg.card.generation, d.review === 'immediate' ? 'immediate' : 'after_review', job.id, d.fingerprint, d.ruleId, d.rulesetVersion, pkg.sha256, JSON.stringify(timings), prev?.id ?? null],
-      )) as { id: string | number }[];
-      if (prev) await m.query('UPDATE ai_result SET superseded_by = $1 WHERE id = $2', [ins!.id, prev.id]);
-      return { id: ins!.id, sop: main.sopInstanceUid, timings };
-    });
-    log.info({ jobId: job.id, aiResult: String(row.id), model: d.model, generation: pkg.card.generation, ms: Math.round(timings.totalMs) }, 'inference done; SEG stored');
+    const row = await db.transaction((m) => insertResultRow(m, d, { outcome: 'segmented', segSeriesInstanceUid: main.seriesInstanceUid, segSopInstanceUid: main.sopInstanceUid }, { ...meta, timings }));
+    log.info({ jobId: job.id, aiResult: String(row.id), model: d.model, generation: pkg.card.generation, plane: result.plan.action, ms: Math.round(timings.totalMs) }, 'inference done; SEG stored');
     // Never fails the job: the hook only records (shadow agreement); its result is not delivered.
     await this.deps.afterSegment?.({ modelId: d.model, generation: pkg.card.generation, aiResultId: String(row.id), files, labels: result.labels, segments: result.segments }).catch((err: Error) => log.warn({ err: err.message }, 'after-segment hook failed'));
     return { row, variants };

@@ -19,6 +19,11 @@ export interface JobView {
   data: unknown;
   /** The handler's result (completed) or the last error (retry / dead-letter). */
   output: unknown;
+  /**
+   * Why the job ended as it did, in one line: the error message (retry / dead-letter), or for a
+   * completed job the `reason` its handler gave in the result, if any (an inference job that
+   * skipped its series: "skipped: plane coronal, ..."). Null otherwise.
+   */
   reason: string | null;
   progress: number | null;
   progressMessage: string | null;
@@ -56,6 +61,15 @@ export function reasonOf(output: unknown): string | null {
   return null;
 }
 
+/** The `reason` string of a completed job's result (plain object, or pg-boss's { value } wrapping). */
+export function completedReasonOf(output: unknown): string | null {
+  if (!output || typeof output !== 'object') return null;
+  const o = output as { reason?: unknown; value?: { reason?: unknown } };
+  if (typeof o.reason === 'string') return o.reason;
+  if (o.value && typeof o.value === 'object' && typeof o.value.reason === 'string') return o.value.reason;
+  return null;
+}
+
 function toView(r: Row): JobView {
   const state = (r.state === 'failed' ? 'dead-letter' : r.state) as JobState;
   return {
@@ -67,7 +81,7 @@ function toView(r: Row): JobView {
     retryLimit: Number(r.retry_limit),
     data: r.data,
     output: r.output ?? null,
-    reason: state === 'dead-letter' || state === 'retry' ? reasonOf(r.output) : null,
+    reason: state === 'dead-letter' || state === 'retry' ? reasonOf(r.output) : state === 'completed' ? completedReasonOf(r.output) : null,
     progress: r.progress === null || r.progress === undefined ? (state === 'completed' ? 1 : null) : Number(r.progress),
     progressMessage: r.message ?? null,
     createdAt: iso(r.created_on)!,

@@ -8,7 +8,7 @@
  * and does not undo the review nor stop the other listeners (delivery has its own retries).
  */
 import type { Logger } from 'pino';
-import type { AiResult } from './results.js';
+import type { SegmentedResult } from './results.js';
 import type { Review } from './reviews.js';
 
 export interface DeliverySeg {
@@ -18,8 +18,8 @@ export interface DeliverySeg {
 }
 
 export interface ReviewedEvent {
-  /** The result with its new status. */
-  result: AiResult;
+  /** The result with its new status (only results with a SEG are reviewed). */
+  result: SegmentedResult;
   review: Review;
   /** What goes to the PACS for this result; undefined when rejected. */
   deliver: DeliverySeg | undefined;
@@ -50,7 +50,7 @@ export class ReviewEvents {
 }
 
 /** What a review delivers (the policy in one place, so routing and tests agree). */
-export function deliveryFor(result: AiResult, review: Pick<Review, 'action' | 'correctedSeriesInstanceUid' | 'correctedSopInstanceUid'>): DeliverySeg | undefined {
+export function deliveryFor(result: SegmentedResult, review: Pick<Review, 'action' | 'correctedSeriesInstanceUid' | 'correctedSopInstanceUid'>): DeliverySeg | undefined {
   if (review.action === 'reject') return undefined;
   if (review.action === 'correct') {
     return { studyInstanceUid: result.studyInstanceUid, seriesInstanceUid: review.correctedSeriesInstanceUid!, sopInstanceUid: review.correctedSopInstanceUid! };

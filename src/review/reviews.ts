@@ -9,7 +9,7 @@ import { SegReadError } from '../seg/seg-reader.js';
 import { AuditTrail } from './audit.js';
 import type { SegmentDice } from './dice.js';
 import { deliveryFor, ReviewEvents } from './review-events.js';
-import { ResultRepository, type AiResult, type NewAiResult, type ResultStatus } from './results.js';
+import { ResultRepository, type NewAiResult, type SegmentedResult } from './results.js';
 import { compareSegs, loadInstance, SegPairError, sourceGeometry } from './seg-pair.js';
 
 export type ReviewAction = 'accept' | 'correct' | 'reject';
@@ -39,7 +39,7 @@ export class ReviewError extends Error {
   }
 }
 
-const STATUS_AFTER: Record<ReviewAction, ResultStatus> = { accept: 'accepted', correct: 'corrected', reject: 'rejected' };
+const STATUS_AFTER: Record<ReviewAction, SegmentedResult['status']> = { accept: 'accepted', correct: 'corrected', reject: 'rejected' };
 
 interface ReviewRow {
   id: string | number;
@@ -82,7 +82,7 @@ export class ReviewService {
   }
 
   /** Registers an AI SEG already in the archive as a result awaiting review. */
-  async register(input: NewAiResult, actor: string): Promise<AiResult> {
+  async register(input: NewAiResult, actor: string): Promise<SegmentedResult> {
     for (const uid of [input.studyInstanceUid, input.sourceSeriesInstanceUid, input.segSeriesInstanceUid, input.segSopInstanceUid]) {
       if (!isValidUid(uid)) throw new ReviewError('bad_request', `not a valid DICOM UID: ${uid}`);
     }
@@ -95,9 +95,12 @@ export class ReviewService {
     });
   }
 
-  async review(resultId: string, reader: string, input: ReviewInput): Promise<{ result: AiResult; review: Review }> {
+  async review(resultId: string, reader: string, input: ReviewInput): Promise<{ result: SegmentedResult; review: Review }> {
     const result = await this.results.get(resultId);
     if (!result) throw new ReviewError('not_found', `no AI result ${resultId}`);
+    // A skipped series has no SEG: there is nothing to accept, correct or reject. Its status is
+    // 'skipped', so the transition below would refuse it too; this says why.
+    if (result.outcome === 'skipped') throw new ReviewError('conflict', `AI result ${resultId} has no SEG to review (${result.reason})`);
     if (result.status !== 'pending') throw new ReviewError('conflict', `AI result ${resultId} was already reviewed (${result.status})`);
     let reason: string | null = null;
     let corrected: { series: string; sop: string; dice: SegmentDice[] } | undefined;
@@ -126,7 +129,7 @@ export class ReviewService {
   }
 
   /** The corrected SEG must be stored, be another instance, and describe the same source series. */
-  private async checkCorrection(result: AiResult, sopUid: string): Promise<{ series: string; sop: string; dice: SegmentDice[] }> {
+  private async checkCorrection(result: SegmentedResult, sopUid: string): Promise<{ series: string; sop: string; dice: SegmentDice[] }> {
     if (!isValidUid(sopUid)) throw new ReviewError('bad_request', 'correctedSopInstanceUid is not a valid DICOM UID');
     if (sopUid === result.segSopInstanceUid) throw new ReviewError('bad_request', 'the corrected SEG is the AI SEG itself');
     const [ai, corr] = await Promise.all([loadInstance(this.archive, result.studyInstanceUid, result.segSopInstanceUid), loadInstance(this.archive, result.studyInstanceUid, sopUid)]);

@@ -4,7 +4,7 @@ import { requireRole } from '../http/auth.js';
 import type { AppContext, AppState } from '../http/context.js';
 import { httpError } from '../http/errors.js';
 import { readJsonBody } from '../http/json-body.js';
-import { RESULT_STATUSES, type ResultStatus } from './results.js';
+import { RESULT_OUTCOMES, RESULT_STATUSES, type ResultOutcome, type ResultStatus } from './results.js';
 import { ReviewError, type ReviewService } from './reviews.js';
 import { worklist } from './worklist.js';
 
@@ -56,9 +56,11 @@ export function reviewRouter(reviews: ReviewService): Router<AppState> {
   router.get('/results', reader, async (ctx) => {
     const status = query(ctx, 'status');
     if (status && !RESULT_STATUSES.includes(status as ResultStatus)) throw httpError('bad_request', `status must be one of ${RESULT_STATUSES.join(', ')}`);
+    const outcome = query(ctx, 'outcome');
+    if (outcome && !RESULT_OUTCOMES.includes(outcome as ResultOutcome)) throw httpError('bad_request', `outcome must be one of ${RESULT_OUTCOMES.join(', ')}`);
     const study = query(ctx, 'study');
     if (study) parse(uid, study);
-    ctx.body = await reviews.results.list({ studyInstanceUid: study, status: status as ResultStatus | undefined });
+    ctx.body = await reviews.results.list({ studyInstanceUid: study, status: status as ResultStatus | undefined, outcome: outcome as ResultOutcome | undefined });
   });
   router.post('/results', requireRole('admin'), async (ctx) => {
     const body = parse(NewResult, await readJsonBody(ctx));

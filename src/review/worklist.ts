@@ -1,6 +1,7 @@
 /**
  * The readers' worklist: studies that have AI results, those with pending results first (oldest
- * pending first, so nothing waits forever), then the reviewed ones, newest first.
+ * pending first, so nothing waits forever), then the reviewed ones, newest first. Skipped series
+ * (no SEG, nothing to review) are not part of it: a study with only those is not listed.
  */
 import type { Database } from '../db/data-source.js';
 
@@ -40,6 +41,7 @@ export async function worklist(db: Database, limit = 200): Promise<WorklistEntry
             max(a.created_at) AS latest_at
        FROM ai_result a
        LEFT JOIN study st ON st.study_instance_uid = a.study_instance_uid
+      WHERE a.outcome = 'segmented'
       GROUP BY a.study_instance_uid
       ORDER BY (count(*) FILTER (WHERE a.status = 'pending') > 0) DESC,
                min(a.created_at) FILTER (WHERE a.status = 'pending') ASC NULLS LAST,

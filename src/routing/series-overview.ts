@@ -12,7 +12,8 @@ export interface SeriesOverview {
   stableAt: string | null;
   /** The latest routing evaluation: which rules matched, or why none did. */
   routing: { outcome: string; matchedRules: string[]; rulesetVersion: number | null; reasons: string[]; at: string } | null;
-  results: { id: string; modelId: string; generation: number; ruleId: string | null; status: string; createdAt: string; deliveries: Record<string, number> }[];
+  /** `outcome` 'skipped' (no SEG) comes with its `reason`, e.g. "skipped: plane coronal, ...". */
+  results: { id: string; modelId: string; generation: number; ruleId: string | null; status: string; outcome: string; reason: string | null; createdAt: string; deliveries: Record<string, number> }[];
 }
 
 interface Row {
@@ -65,11 +66,11 @@ export async function seriesOverview(archive: Archive, opts: { limit?: number; s
   if (rows.length === 0) return [];
   const uids = rows.map((r) => r.series_instance_uid);
   const results = (await archive.db.dataSource.query(
-    `SELECT r.id, r.source_series_instance_uid AS source, r.model_id, r.generation, r.rule_id, r.status, r.created_at,
+    `SELECT r.id, r.source_series_instance_uid AS source, r.model_id, r.generation, r.rule_id, r.status, r.outcome, r.reason, r.created_at,
             COALESCE((SELECT jsonb_object_agg(status, n) FROM (SELECT d.status, count(*)::int AS n FROM delivery d WHERE d.ai_result_id = r.id GROUP BY d.status) x), '{}'::jsonb) AS deliveries
        FROM ai_result r WHERE r.source_series_instance_uid = ANY($1) AND r.superseded_by IS NULL ORDER BY r.id DESC`,
     [uids],
-  )) as { id: string | number; source: string; model_id: string; generation: number; rule_id: string | null; status: string; created_at: Date | string; deliveries: Record<string, number> | string }[];
+  )) as { id: string | number; source: string; model_id: string; generation: number; rule_id: string | null; status: string; outcome: string; reason: string | null; created_at: Date | string; deliveries: Record<string, number> | string }[];
   return rows.map((r) => ({
     seriesInstanceUid: r.series_instance_uid,
     studyInstanceUid: r.study_instance_uid,
@@ -83,6 +84,6 @@ export async function seriesOverview(archive: Archive, opts: { limit?: number; s
       : null,
     results: results
       .filter((x) => x.source === r.series_instance_uid)
-      .map((x) => ({ id: String(x.id), modelId: x.model_id, generation: Number(x.generation), ruleId: x.rule_id, status: x.status, createdAt: new Date(x.created_at).toISOString(), deliveries: typeof x.deliveries === 'string' ? (JSON.parse(x.deliveries) as Record<string, number>) : x.deliveries })),
+      .map((x) => ({ id: String(x.id), modelId: x.model_id, generation: Number(x.generation), ruleId: x.rule_id, status: x.status, outcome: x.outcome, reason: x.reason, createdAt: new Date(x.created_at).toISOString(), deliveries: typeof x.deliveries === 'string' ? (JSON.parse(x.deliveries) as Record<string, number>) : x.deliveries })),
   }));
 }

@@ -148,7 +148,8 @@ function Jobs(_: { me: Me }) {
                 {j.retryCount} / {j.retryLimit}
               </td>
               <td>{j.progress === null ? '—' : `${Math.round(j.progress * 100)} %${j.progressMessage ? ` ${j.progressMessage}` : ''}`}</td>
-              <td class="reason">{j.reason ?? ''}</td>
+              {/* A completed job's reason is its outcome (a skipped series), not an error. */}
+              <td class={j.state === 'completed' ? 'muted' : 'reason'}>{j.reason ?? ''}</td>
               <td>{fmtTime(j.createdAt)}</td>
               <td class="row-actions">
                 {j.state === 'dead-letter' ? (

@@ -11,7 +11,7 @@ interface SeriesRow {
   lastInstanceAt: string;
   stableAt: string | null;
   routing: { outcome: string; matchedRules: string[]; rulesetVersion: number | null; reasons: string[]; at: string } | null;
-  results: { id: string; modelId: string; generation: number; ruleId: string | null; status: string; createdAt: string; deliveries: Record<string, number> }[];
+  results: { id: string; modelId: string; generation: number; ruleId: string | null; status: string; outcome: string; reason: string | null; createdAt: string; deliveries: Record<string, number> }[];
 }
 
 const OUTCOMES: Record<string, string> = {
@@ -66,17 +66,24 @@ export function SeriesView(_: { me: Me }) {
               </td>
               <td>
                 {s.results.length === 0 ? <span class="muted">none</span> : null}
-                {s.results.map((r) => (
-                  <div key={r.id} data-result={r.id}>
-                    {r.modelId} gen {r.generation} <Badge kind={r.status === 'pending' ? 'warn' : r.status === 'rejected' ? 'bad' : 'ok'}>{r.status}</Badge>{' '}
-                    {Object.entries(r.deliveries).map(([k, n]) => (
-                      <Badge key={k} kind={k === 'delivered' ? 'ok' : k === 'dead-letter' ? 'bad' : 'info'}>
-                        {k} {n}
-                      </Badge>
-                    ))}
-                    {Object.keys(r.deliveries).length === 0 ? <span class="muted">no destinations</span> : null}
-                  </div>
-                ))}
+                {s.results.map((r) =>
+                  r.outcome === 'skipped' ? (
+                    // No SEG was made: the reason is the whole story (nothing to review or deliver).
+                    <div key={r.id} data-result={r.id} data-outcome="skipped">
+                      {r.modelId} gen {r.generation} <Badge kind="off">skipped</Badge> <span class="muted" data-testid="skip-reason">{r.reason}</span>
+                    </div>
+                  ) : (
+                    <div key={r.id} data-result={r.id} data-outcome={r.outcome}>
+                      {r.modelId} gen {r.generation} <Badge kind={r.status === 'pending' ? 'warn' : r.status === 'rejected' ? 'bad' : 'ok'}>{r.status}</Badge>{' '}
+                      {Object.entries(r.deliveries).map(([k, n]) => (
+                        <Badge key={k} kind={k === 'delivered' ? 'ok' : k === 'dead-letter' ? 'bad' : 'info'}>
+                          {k} {n}
+                        </Badge>
+                      ))}
+                      {Object.keys(r.deliveries).length === 0 ? <span class="muted">no destinations</span> : null}
+                    </div>
+                  ),
+                )}
               </td>
               <td>
                 <a href={viewerLink(s.studyInstanceUid)} target="_blank" rel="noopener">
