@@ -195,7 +195,7 @@ function sample(rand: () => number, n: number, k: number): number[] {
  * The tfjs engine: gradients by the tfjs interpreter (in this thread, or over a pool of wasm
  * workers when the recipe asks for more than one), L2 pull and tf.train.adam on the net's variables.
  */
-async function tfjsStepper(net: TrainableOnnx, classes: number, r: Recipe, height: number, width: number, ceWeights: readonly number[] | undefined): Promise<Stepper> {
+export async function tfjsStepper(net: TrainableOnnx, classes: number, r: Recipe, height: number, width: number, ceWeights: readonly number[] | undefined): Promise<Stepper> {
   const workers = workersFor(r);
   const pool = workers > 1 ? await GradientPool.create(net.toBytes(), classes, r, { workers, engine: 'tfjs', outputName: net.outputName }) : undefined;
   const optimizer: tf.Optimizer = tf.train.adam(r.learningRate);
