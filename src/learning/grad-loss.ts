@@ -21,8 +21,13 @@ export function lossAndLogitGradient(b: GraphBuilder, logits: string, classes: n
   const axes = (name: string, v: number[]) => b.tensor(int64Tensor(name, [v.length], v));
   const all = axes('loss:axes-all', [0, 1, 2, 3]);
   const channel = axes('loss:axes-c', [1]);
-  const lp = b.node('LogSoftmax', [logits], { axis: 1 });
-  const p = b.node('Exp', [lp]);
+  // log-softmax over the channel axis written out: onnxruntime's LogSoftmax on axis 1 of NCHW took
+  // 59 ms on [5, 7, 256, 256], these five nodes 10 ms.
+  const shifted = b.node('Sub', [logits, b.node('ReduceMax', [logits], { axes: [1], keepdims: 1 })]);
+  const e = b.node('Exp', [shifted]);
+  const z = b.node('ReduceSum', [e, axes('loss:axes-c0', [1])], { keepdims: 1 });
+  const lp = b.node('Sub', [shifted, b.node('Log', [z])]);
+  const p = b.node('Div', [e, z]);
   const t = b.node('Mul', [onehot, cw]);
   b.node('Neg', [b.node('ReduceSum', [b.node('Mul', [t, lp]), all], { keepdims: 0 })], {}, { outputs: ['ce_sum'] });
   b.output('ce_sum', []);

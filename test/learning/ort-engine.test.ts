@@ -3,7 +3,11 @@ import { floatAttr } from '../../src/inference/onnx/attributes.js';
 import { GraphBuilder } from '../../src/inference/onnx/builder.js';
 import { readOnnx, writeOnnx } from '../../src/inference/onnx/onnx-io.js';
 import { tinyUNet } from '../../src/inference/onnx/test-models.js';
+import { validateModelPackage } from '../../src/inference/model-package.js';
 import { Adam } from '../../src/learning/adam.js';
+import { demoCard, demoNetwork } from '../../src/learning/demo-model.js';
+import { fineTuneInThread } from '../../src/learning/fine-tune-thread.js';
+import { fineTuneCandidate } from '../../src/learning/learning-cycle.js';
 import { gradGraph, NotDifferentiableError } from '../../src/learning/grad-graph.js';
 import { OrtGradients } from '../../src/learning/ort-gradients.js';
 import { recipe } from '../../src/learning/recipe.js';
@@ -139,4 +143,22 @@ test('engine auto: onnxruntime by default, tfjs when BatchNorm trains or a form 
   t.throws(() => gradGraph(model, { height: 16, width: 16, diceWeight: 1 }), { instanceOf: NotDifferentiableError });
   t.is((await fineTune(new TrainableOnnx(readOnnx(writeOnnx(model))), data, 3, r)).engine, 'tfjs');
   await t.throwsAsync(fineTune(new TrainableOnnx(readOnnx(writeOnnx(model))), data, 3, r, { engine: 'onnxruntime' }), { instanceOf: NotDifferentiableError });
+});
+
+test('the product path: fineTuneInThread (what dafne-node train runs) trains the demo model on onnxruntime with 2 workers nested in its thread, and gives the candidate of fineTuneCandidate in this thread', async (t) => {
+  await initTf('wasm');
+  const pkg = validateModelPackage(writeOnnx(demoNetwork()), demoCard());
+  const data = bandSet(4, 128, pkg.outputChannels, 6);
+  const r = recipe({ epochs: 1, batchSize: 4, workers: 2 });
+  const inThread = await fineTuneInThread(pkg, data, r);
+  const here = await fineTuneCandidate(pkg, data, r);
+  t.is(inThread.training.engine, 'onnxruntime');
+  t.is(here.training.engine, 'onnxruntime');
+  const a = new TrainableOnnx(readOnnx(inThread.onnx)), b = new TrainableOnnx(readOnnx(here.onnx));
+  const d = worst(a.weights(false), b.weights(false));
+  t.log(`worker thread vs this thread: ${d.toExponential(2)} (${inThread.training.seconds.toFixed(2)} s vs ${here.training.seconds.toFixed(2)} s)`);
+  t.true(d < 1e-6);
+  t.true(worst(b.weights(false), new TrainableOnnx(demoNetwork()).weights(false)) > 1e-4, 'the weights changed');
+  a.dispose();
+  b.dispose();
 });
