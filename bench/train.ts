@@ -115,7 +115,7 @@ const times = variants.map(() => [] as number[]);
 for (let round = 0; round <= timed; round++) {
   for (const [i, [, s]] of variants.entries()) {
     // One untimed step after switching variants: the first step after another engine ran was up
-    // to 1.3× slower (caches, pages), which a fineTune, whose steps run back to back, never pays.
+    // to 1.45× slower (caches, pages), which a fineTune, whose steps run back to back, never pays.
     // Not for the stock variant: at ~60 s a step it would double the run for a negligible effect.
     if (i > 0 && round > 0) await s.step([{ batch, fraction: 1 }], 1e-3);
     const t0 = performance.now();
