@@ -1,6 +1,9 @@
-import test from 'ava';
 import { syntheticSeries } from '../src/dicom/synthetic-mr.js';
 import { startOrthanc } from './helpers/orthanc.js';
+import { testNeeding } from './helpers/requirements.js';
+
+// Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
+const test = testNeeding('orthanc');
 
 interface Statistics {
   CountPatients: number;

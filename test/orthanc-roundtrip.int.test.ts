@@ -1,7 +1,10 @@
-import test from 'ava';
 import { syntheticSeries } from '../src/dicom/synthetic-mr.js';
 import { startNodeProcess, type NodeProcess } from './helpers/node-process.js';
 import { startOrthanc, type OrthancHarness } from './helpers/orthanc.js';
+import { testNeeding } from './helpers/requirements.js';
+
+// Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
+const test = testNeeding('orthanc');
 
 /**
  * Issue 2's main proof, with a real PACS: Orthanc pushes a study of several series to the node

@@ -12,7 +12,6 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import test from 'ava';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { API, type ApiCall } from '../../src/console/api-table.js';
 import type { DeliveryView } from '../../src/export/deliveries.js';
@@ -26,6 +25,10 @@ import { waitFor } from '../helpers/wait.js';
 import { documentedCalls } from './api-docs.js';
 import { ADMIN, bearer, HELD_OUT, PACS, READER, readerCorrection, startConsoleNode } from './console-fixture.js';
 import { readSeg } from '../../src/seg/seg-reader.js';
+import { testNeeding } from '../helpers/requirements.js';
+
+// Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
+const test = testNeeding('chromium', 'orthanc', 'postgres');
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');

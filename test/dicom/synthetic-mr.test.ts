@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MR_IMAGE_STORAGE, newUid, syntheticSeries } from '../../src/dicom/synthetic-mr.js';
 import { encodeDataset, formatDS, IMPLEMENTATION_CLASS_UID, writePart10 } from '../../src/dicom/part10-writer.js';
+import { testNeeding } from '../helpers/requirements.js';
 
 // dcmjs ships no type declarations; a non-literal specifier keeps tsc from needing them.
 const dcmjsName: string = 'dcmjs';
@@ -161,7 +162,7 @@ test('formatDS keeps values within 16 characters', (t) => {
   t.throws(() => formatDS(Number.NaN));
 });
 
-test('dciodvfy reports no errors for a generated instance', async (t) => {
+testNeeding('dicom3tools')('dciodvfy reports no errors for a generated instance', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'synthetic-mr-'));
   try {
     const s = syntheticSeries({ count: 3 });

@@ -6,11 +6,15 @@
  * - `postgres`: a real PostgreSQL server (DAFNE_TEST_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres);
  *   each test database is a fresh `dafne_test_<random>` created there and dropped afterwards.
  *
- * DAFNE_TEST_DATABASES (comma-separated kinds, default "pglite,postgres") narrows the set, e.g. on a
- * machine without a PostgreSQL server.
+ * DAFNE_TEST_DATABASES (comma-separated kinds) names the set. Unset, it is both kinds when the server
+ * answers; when none does (npm test could not install or start one), the PostgreSQL variants are
+ * declared skipped with a notice (test/helpers/requirements.ts), or failing with DAFNE_TEST_REQUIRE=all.
+ * A kind named explicitly is always tested, so a missing server then fails with the reason.
  */
 import { randomBytes } from 'node:crypto';
+import test from 'ava';
 import pg from 'pg';
+import { announceMissing, missingRequirements, requireAll } from './requirements.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -29,10 +33,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** The kinds to test, from DAFNE_TEST_DATABASES or both. */
+/** The kinds to test: DAFNE_TEST_DATABASES, else both, or only PGlite when no server answers (see above). */
 export function testDatabases(): DatabaseKind[] {
   const wanted = process.env.DAFNE_TEST_DATABASES;
-  if (!wanted) return [...ALL_DATABASE_KINDS];
+  if (!wanted) return postgresMissing().length && !requireAll() ? ['pglite'] : [...ALL_DATABASE_KINDS];
   const kinds = wanted.split(',').map((k) => k.trim()).filter(Boolean);
   for (const k of kinds) if (!ALL_DATABASE_KINDS.includes(k as DatabaseKind)) throw new Error(`DAFNE_TEST_DATABASES: unknown kind "${k}" (pglite, postgres)`);
   return kinds as DatabaseKind[];
@@ -40,7 +44,18 @@ export function testDatabases(): DatabaseKind[] {
 
 /** Calls `fn` once per database kind, to declare that kind's tests (put the kind in their titles). */
 export function forEachDatabase(fn: (kind: DatabaseKind) => void): void {
-  for (const kind of testDatabases()) fn(kind);
+  const kinds = testDatabases();
+  // The PostgreSQL variants left out above still show in ava's report, as one skipped test per file.
+  if (!process.env.DAFNE_TEST_DATABASES && !kinds.includes('postgres')) {
+    const missing = postgresMissing();
+    announceMissing(missing, 'the PostgreSQL variants');
+    test.skip(`postgres variants of this file (${missing.join('; ')})`, () => undefined);
+  }
+  for (const kind of kinds) fn(kind);
+}
+
+function postgresMissing(): string[] {
+  return missingRequirements('postgres');
 }
 
 /** A fresh, empty database of `kind`. */

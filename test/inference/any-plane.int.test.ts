@@ -13,6 +13,7 @@ import { legPhantom } from '../../src/phantom/leg-phantom.js';
 import { writeLegSeries } from '../../src/phantom/write-series.js';
 import { REPO_ROOT } from '../helpers/node-process.js';
 import { dciodvfy, readSegWithPydicom } from '../helpers/validators.js';
+import { testNeeding } from '../helpers/requirements.js';
 
 /**
  * Issue 14 on our own phantoms: the shipped demo model (an axial network) through the product's
@@ -51,7 +52,7 @@ test('demo model: muscle Dice of the coronal, sagittal and oblique acquisitions 
   }
 });
 
-test('a reformatted coronal series (shuffled files, anisotropic): the SEG passes dciodvfy and its frames are the acquired frames', async (t) => {
+testNeeding('dicom3tools', 'pydicom')('a reformatted coronal series (shuffled files, anisotropic): the SEG passes dciodvfy and its frames are the acquired frames', async (t) => {
   const a = acquisition('coronal', { pixel: 1.2, spacing: 2.5 });
   const ph = legPhantom({ seed: 914, orientation: 'coronal', rows: a.rows, columns: a.columns, slices: a.slices, pixelSpacing: a.pixelSpacing, sliceSpacing: a.sliceSpacing });
   const series = await writeLegSeries(ph.volume, { shuffle: 11 });

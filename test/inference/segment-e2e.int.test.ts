@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import test from 'ava';
 import { parseModelCard } from '../../src/inference/model-card.js';
 import { validateModelPackage, type ModelPackage } from '../../src/inference/model-package.js';
 import { writeOnnx } from '../../src/inference/onnx/onnx-io.js';
@@ -12,6 +11,10 @@ import { legPhantom, type LegPhantomOptions } from '../../src/phantom/leg-phanto
 import { writeLegSeries, type WriteSeriesOptions } from '../../src/phantom/write-series.js';
 import { dciodvfy, readSegWithPydicom } from '../helpers/validators.js';
 import { thresholdCard } from '../helpers/threshold-card.js';
+import { testNeeding } from '../helpers/requirements.js';
+
+// Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
+const test = testNeeding('dicom3tools', 'pydicom');
 
 /**
  * Issue 3's main proof: for source series in every orientation, with non-square images,

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import type { AnyTransferSyntax } from '../../src/dicom/part10-writer.js';
 import { legPhantom } from '../../src/phantom/leg-phantom.js';
 import { ENHANCED_MR_IMAGE_STORAGE, MR_IMAGE_STORAGE, storedValues, writeLegSeries, type WrittenSeries } from '../../src/phantom/write-series.js';
+import { testNeeding } from '../helpers/requirements.js';
 
 // Independent readers: dcmjs for the data sets, the codec packages' decoder-only builds for the frames
 // (separate WASM instances from the encoders the writer uses).
@@ -115,7 +116,7 @@ async function dciodvfyErrors(file: Buffer, deflated: boolean): Promise<string[]
 
 for (const layout of ['single-frame', 'enhanced'] as const) {
   for (const ts of SYNTAXES) {
-    test(`${layout} ${ts}: dciodvfy finds no errors; independent decoders give back the stored values`, async (t) => {
+    testNeeding('dicom3tools', 'dcmtk')(`${layout} ${ts}: dciodvfy finds no errors; independent decoders give back the stored values`, async (t) => {
       const w: WrittenSeries = await writeLegSeries(phantom.volume, { layout, transferSyntax: ts, shuffle: 7, laterality: 'B', patientId: 'P-42', patientName: 'Leg^Phantom' });
       t.deepEqual(await dciodvfyErrors(w.files[0]!, ts === 'deflated-le'), []);
       t.is(w.files.length, layout === 'enhanced' ? 1 : phantom.volume.slices);

@@ -11,13 +11,16 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import test from 'ava';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { readSeg } from '../../src/seg/seg-reader.js';
 import { REPO_ROOT, startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { dciodvfy } from '../helpers/validators.js';
 import { waitFor } from '../helpers/wait.js';
 import { ADMIN, bearer, makeStudy, READER, storeAndRegister, tokensYaml, type StudyWithAiSeg } from './review-fixtures.js';
+import { testNeeding } from '../helpers/requirements.js';
+
+// Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
+const test = testNeeding('chromium', 'dicom3tools');
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');

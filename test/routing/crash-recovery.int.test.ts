@@ -1,4 +1,3 @@
-import test from 'ava';
 import type { DeliveryView } from '../../src/export/deliveries.js';
 import type { JobView } from '../../src/jobs/job-list.js';
 import type { EvaluationView } from '../../src/routing/route-series.js';
@@ -7,6 +6,10 @@ import { startOrthanc, type OrthancHarness } from '../helpers/orthanc.js';
 import { api, legSeries, MODEL_ID, segInstances, startRoutingNode } from '../helpers/routing-fixture.js';
 import { stowParts } from '../helpers/stow-client.js';
 import { waitFor } from '../helpers/wait.js';
+import { testNeeding } from '../helpers/requirements.js';
+
+// Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
+const test = testNeeding('orthanc');
 
 /**
  * The node is killed (SIGKILL) between "series stable" and "SEG delivered", and a second series is

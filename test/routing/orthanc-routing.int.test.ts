@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import test from 'ava';
 import { readSeg } from '../../src/seg/seg-reader.js';
 import type { DeliveryView } from '../../src/export/deliveries.js';
 import type { JobView } from '../../src/jobs/job-list.js';
@@ -10,6 +9,10 @@ import { startOrthanc, type OrthancHarness } from '../helpers/orthanc.js';
 import { api, legSeries, MODEL_ID, retrieveInstance, ROUTE_LUA, segInstances, startRoutingNode } from '../helpers/routing-fixture.js';
 import { stowParts } from '../helpers/stow-client.js';
 import { waitFor } from '../helpers/wait.js';
+import { testNeeding } from '../helpers/requirements.js';
+
+// Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
+const test = testNeeding('orthanc');
 
 /**
  * Issue 4's main proofs with a real PACS: Orthanc routes a stable series to the node with a Lua

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import type { LabelVolume } from '../../src/dicom/volume.js';
 import { writeSeg, type WriteSegInput } from '../../src/seg/seg-writer.js';
 import { makeGeometry, makeLabels, segInput, type GeometryOptions } from './seg-fixtures.js';
+import { testNeeding } from '../helpers/requirements.js';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3'; // Debian's, with python3-pydicom and python3-numpy
@@ -49,7 +50,7 @@ async function save(name: string, bytes: Buffer): Promise<string> {
 }
 
 for (const [name, geometry, adapt] of VARIANTS) {
-  test(`dciodvfy reports no errors: ${name}`, async (t) => {
+  testNeeding('dicom3tools')(`dciodvfy reports no errors: ${name}`, async (t) => {
     const labels = makeLabels(makeGeometry(geometry), 3, 11);
     const file = await save(`dciodvfy ${name}`, writeSeg(adapt(segInput(labels))));
     // dciodvfy's exit status is not reliable: count its "Error" lines (notes/peers.md).
@@ -63,7 +64,7 @@ for (const [name, geometry, adapt] of VARIANTS) {
     t.deepEqual(errors, []);
   });
 
-  test(`an independent decoder (pydicom + numpy) reads back the same labels: ${name}`, async (t) => {
+  testNeeding('pydicom')(`an independent decoder (pydicom + numpy) reads back the same labels: ${name}`, async (t) => {
     const labels = makeLabels(makeGeometry(geometry), 3, 13);
     const file = await save(`pydicom ${name}`, writeSeg(adapt(segInput(labels))));
     const grid = join(dir, `${name.replace(/[^a-z0-9]+/gi, '_')}.json`);
