@@ -5,6 +5,7 @@ import type { BlobJournal } from './blob-store.js';
 import type { Staged } from './blob-writer-pool.js';
 import { indexBatch, type PendingInstance } from './index-writer.js';
 import { INDEX_TAGS, InstanceRejected, rejectionOf, toInstanceRecord, type InstanceRecord } from './instance-record.js';
+import { metaDisagreement, repairMeta } from './meta-repair.js';
 import { receivePart, type ReceivedPart } from './part-receiver.js';
 
 /** What happened to one object of a store request, in request order. */
@@ -54,10 +55,20 @@ export class IngestSession {
       return;
     }
     // Small objects are staged (copied once into a writer slot) and checked from there.
-    const staged = part.chunks ? await this.archive.blobs.stage(part.chunks, part.size) : undefined;
+    let staged = part.chunks ? await this.archive.blobs.stage(part.chunks, part.size) : undefined;
     if (staged) part.head = staged.bytes;
     try {
-      record = toInstanceRecord(scan(part));
+      let header = scan(part);
+      const uids = metaDisagreement(header);
+      if (uids) {
+        const old = staged;
+        staged = undefined; // repairMeta releases the old slot
+        staged = await repairMeta(part, old, this.archive.blobs, uids);
+        header = scan(part);
+        // UIDs may identify a patient's study: the log names only the object's position and class.
+        this.archive.log.warn({ object: i + 1, sopClassUid: uids.sopClassUid }, 'File Meta Information named another SOP Instance / Class than the data set; meta header rewritten from the data set (PS3.10 §7.1)');
+      }
+      record = toInstanceRecord(header);
       checkComplete(record, part);
       if (this.opts.expectedStudyUid && record.studyInstanceUid !== this.opts.expectedStudyUid) {
         throw new InstanceRejected(`StudyInstanceUID ${record.studyInstanceUid} does not match the study ${this.opts.expectedStudyUid} of the request URL`, FailureReason.dataSetMismatch, record.sopClassUid, record.sopInstanceUid);

@@ -109,9 +109,7 @@ export function toInstanceRecord(h: ScannedHeader): InstanceRecord {
     // JSON.stringify so that control characters in a hostile value are visible but harmless.
     if (!isValidUid(value)) reject(`${name} is not a valid UID (PS3.5 §9.1): ${JSON.stringify(String(value).slice(0, 80))}`);
   }
-  if (h.mediaStorageSopInstanceUid && h.mediaStorageSopInstanceUid !== sopInstanceUid) {
-    reject('MediaStorageSOPInstanceUID (0002,0003) differs from SOPInstanceUID (0008,0018) (PS3.10 §7.1)');
-  }
+  // A File Meta Information that disagrees with the data set is rewritten before this (meta-repair.ts).
   return {
     sopInstanceUid: sopInstanceUid!,
     sopClassUid: sopClassUid!,
