@@ -5,6 +5,8 @@ export const ROLES = ['pacs', 'reader', 'admin', 'node'] as const;
 export type Role = (typeof ROLES)[number];
 
 const bytes = z.number().int().nonnegative();
+/** An Application Entity title (PS3.5 Table 6.2-1, VR AE): 1-16 characters, not only spaces. */
+export const aeTitle = z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, '1-16 printable characters, no backslash').refine((s) => s.trim() !== '', 'not only spaces');
 
 export const configSchema = z
   .object({
@@ -41,6 +43,19 @@ export const configSchema = z
         maxInstanceBytes: bytes.min(1).default(2 * 1024 ** 3),
         writeConcurrency: z.number().int().min(1).max(64).default(8),
         writerThreads: z.number().int().min(0).max(16).default(3),
+      })
+      .strict()
+      .prefault({}),
+    /** DIMSE Storage / Verification SCP (docs/operations.md "DIMSE"); off unless a port is set (env DIMSE_PORT). */
+    dimse: z
+      .object({
+        port: z.number().int().min(0).max(65535).optional(),
+        /** Loopback by default, like HTTP; another address needs allowedCallingAeTitles. */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** The node's AE title (VR AE, PS3.5 Table 6.2-1: 1-16 characters, no backslash or control characters). */
+        aeTitle: aeTitle.default('DAFNE'),
+        /** Calling AE titles allowed to associate; empty: any. */
+        allowedCallingAeTitles: z.array(aeTitle).default([]),
       })
       .strict()
       .prefault({}),
@@ -133,10 +148,12 @@ export const configSchema = z
         heldOutFraction: z.number().min(0.01).max(0.9).default(0.2),
         /** Held-out series frozen as the local benchmark set (the first ones reviewed). */
         benchmarkSeries: z.number().int().min(0).max(1000).default(5),
-        /** Gate: largest allowed mean-Dice loss on held-out and benchmark; required gain on the new corrections. */
+        /** Rejected runs a corrected series is trained in again before it is given up (a correction the gate keeps refusing). */
+        maxAttempts: z.number().int().min(1).max(100).default(3),
+        /** Gate: largest allowed mean-Dice loss on held-out, benchmark and the model's reference set; required gain on the new corrections. */
         epsilon: z.number().min(0).max(1).default(0.005),
         minImprovement: z.number().min(0).max(1).default(0),
-        /** Fine-tuning recipe overrides (src/learning/recipe.ts; default Dafne's: Adam 1e-3, 5 epochs, batch 5). */
+        /** Fine-tuning recipe overrides (src/learning/recipe.ts; default Dafne's Adam 1e-3, 5 epochs, batch 5, plus rehearsal 2). */
         recipe: z.record(z.string(), z.unknown()).default({}),
       })
       .strict()

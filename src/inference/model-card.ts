@@ -93,6 +93,25 @@ export const modelCardSchema = z
       })
       .strict()
       .prefault({ origin: 'imported' }),
+    /**
+     * The model's own reference data (issue 15): a sample of its training distribution that the
+     * learning loop rehearses (against forgetting) and a disjoint check set the gate scores, so a
+     * site's corrections can never silently cost the model what it could do when installed. Today
+     * only the product's own seeded generator can be named (the demo model's training data); a model
+     * without it is protected by the site's own earlier data alone (docs/learning.md).
+     */
+    reference: z
+      .object({
+        generator: z.literal('leg-phantom'),
+        contrasts: z.array(z.enum(['T1', 'T2', 'PD'])).min(1),
+        /** Phantom seeds [first, count] rehearsed with the corrections; never the check seeds. */
+        rehearsal: z.tuple([z.number().int(), z.number().int().min(1).max(200)]),
+        /** Phantom seeds [first, count] of the gate's reference check (never trained on). */
+        check: z.tuple([z.number().int(), z.number().int().min(1).max(50)]),
+      })
+      .strict()
+      .refine((r) => r.rehearsal[0] + r.rehearsal[1] <= r.check[0] || r.check[0] + r.check[1] <= r.rehearsal[0], { message: 'rehearsal and check seeds must not overlap' })
+      .optional(),
     /** Gate scores of this generation (learning / federation fill these in). */
     validation: z.record(z.string(), z.number()).optional(),
   })

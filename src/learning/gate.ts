@@ -4,11 +4,13 @@ import type { SliceSet } from './slice-set.js';
 /**
  * The local validation gate (issue 6 item 4). Unlike Dafne's (an absolute threshold on the server's
  * test set, which let regressions through), it compares the candidate with the active model on the
- * same data: it must not lose more than ε mean Dice on the held-out corrections or on the frozen
- * benchmark set, and must improve on the new corrections.
+ * same data: it must not lose more than ε mean Dice on the held-out corrections, on the frozen
+ * benchmark set or on the model's own reference set, and must improve on the new corrections. Each
+ * skill is judged on its own data (like with like): the site's on the site's held-out series, the
+ * original one on the model's reference data, so a large gain on one cannot hide a loss on another.
  */
 export interface GateOptions {
-  /** Largest allowed loss of mean Dice on held-out and benchmark sets; default 0.005. */
+  /** Largest allowed loss of mean Dice on held-out, benchmark and reference sets; default 0.005. */
   epsilon?: number;
   /** Required gain of mean Dice on the new corrections; default 0 (strictly better). */
   minImprovement?: number;
@@ -19,6 +21,8 @@ export interface GateSets {
   heldOut?: SliceSet;
   /** The frozen local benchmark set. */
   benchmark?: SliceSet;
+  /** The model's own reference data (card `reference`): its original skill, never trained on. */
+  reference?: SliceSet;
   /** The new corrections the candidate was trained on. */
   corrections: SliceSet;
 }
@@ -41,7 +45,7 @@ export async function runGate(active: Uint8Array, candidate: Uint8Array, sets: G
   const a: GateScores = {}, c: GateScores = {};
   const reasons: string[] = [];
   let accepted = true;
-  for (const name of ['heldOut', 'benchmark', 'corrections'] as const) {
+  for (const name of ['heldOut', 'benchmark', 'reference', 'corrections'] as const) {
     const set = sets[name];
     if (!set || set.count === 0) {
       if (name === 'corrections') {

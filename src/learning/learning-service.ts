@@ -14,6 +14,9 @@ import { everActive, pendingCandidates, type Policy } from './model-state.js';
 import { recipe, type Recipe, type RecipeInput } from './recipe.js';
 import { RunStore, type LearningRunView, type RunTrigger } from './run-store.js';
 import { LearningSchedule } from './schedule.js';
+import { learningMetrics } from './learning-metrics.js';
+import { referenceSets } from './reference-data.js';
+import { concatNonEmpty } from './slice-set.js';
 import { rehearsalData, trainingData, type TrainingData } from './training-data.js';
 
 export type LearningConfig = Config['learning'];
@@ -211,11 +214,11 @@ export class LearningService {
       const base = await this.basePackage(modelId, active, gens);
       await this.runs.update(run.id, { baseGeneration: base.card.generation });
       progress(0, 'reading new reviewed series');
-      const split = { heldOutFraction: cfg.heldOutFraction, benchmarkSeries: cfg.benchmarkSeries };
+      const split = { heldOutFraction: cfg.heldOutFraction, benchmarkSeries: cfg.benchmarkSeries, maxAttempts: cfg.maxAttempts };
       const fresh = await trainingData(archive, modelId, base.card, split, (k, n) => progress((0.1 * k) / n, `reading new reviewed series ${k}/${n}`), ['train']);
       if (fresh.train.count < cfg.minSlices) {
         const n = fresh.train.count;
-        return await finish({ status: 'skipped', slices: n, reason: `${n} new corrected slice${n === 1 ? '' : 's'}, fewer than ${cfg.minSlices}${fresh.missing ? ` (${fresh.missing} reviewed series unreadable or gone)` : ''}` });
+        return await finish({ status: 'skipped', slices: n, reason: `${n} new corrected slice${n === 1 ? '' : 's'}, fewer than ${cfg.minSlices}: too few to learn from (learning.minSlices)${fresh.missing ? ` (${fresh.missing} reviewed series unreadable or gone)` : ''}` });
       }
       const validation = await trainingData(archive, modelId, base.card, split, (k, n) => progress(0.1 + (0.1 * k) / n, `reading held-out series ${k}/${n}`), ['held-out', 'benchmark']);
       const data: TrainingData = { ...validation, train: fresh.train, items: [...fresh.items, ...validation.items], missing: fresh.missing + validation.missing };
@@ -223,16 +226,24 @@ export class LearningService {
       await this.runs.update(run.id, { slices: data.train.count });
       progress(0.2, `fine-tuning on ${data.train.count} slices of ${trainSeries.length} series`);
       const r = this.recipe;
-      // Rehearsal (recipe.rehearsal > 0): earlier trained series mixed in, against forgetting.
-      const rehearsal = r.rehearsal > 0 ? await rehearsalData(archive, modelId, base.card, split, Math.ceil(r.rehearsal * data.train.count), Number(run.id)) : undefined;
+      // The model's own reference data (card `reference`): rehearsed with the corrections and, apart
+      // from that, checked by the gate, so the original skill is judged on original data.
+      const reference = referenceSets(base.card, { rehearsal: r.rehearsal > 0, check: true });
+      // Rehearsal (recipe.rehearsal > 0): reference data and earlier trained series mixed in, against forgetting.
+      const rehearsal = r.rehearsal > 0 ? concatNonEmpty([reference?.rehearsal, await rehearsalData(archive, modelId, base.card, split, Math.ceil(r.rehearsal * data.train.count), Number(run.id))]) : undefined;
       const candidate = await fineTuneInThread(base, data.train, r, (p) => progress(0.2 + (0.65 * p.step) / Math.max(1, p.steps), `fine-tuning: epoch ${p.epoch + 1}, step ${p.step}/${p.steps}, loss ${p.loss.toFixed(4)}`), rehearsal);
       candidate.card = { ...candidate.card, generation: Math.max(...gens.map((g) => g.generation)) + 1, training: { ...candidate.card.training, series: trainSeries.length } };
       progress(0.85, 'validation gate');
-      const sets: GateSets = { corrections: data.train, heldOut: data.heldOut, benchmark: data.benchmark };
+      const sets: GateSets = { corrections: data.train, heldOut: data.heldOut, benchmark: data.benchmark, ...(reference?.check ? { reference: reference.check } : {}) };
       const labels = active.card.labels.length;
       const gate = await runGate(active.onnx, candidate.onnx, sets, labels, { epsilon: cfg.epsilon, minImprovement: cfg.minImprovement });
       const gateJson = { accepted: gate.accepted, reasons: gate.reasons, active: gate.active, candidate: gate.candidate, epsilon: gate.epsilon };
-      await this.recordSamples(run.id, modelId, data);
+      await this.recordSamples(run.id, modelId, data, gate.accepted);
+      const metrics = await learningMetrics({ db: archive.db, models, modelId, runId: run.id, base, active, candidate: candidate.onnx, sets, gate, labels }).catch((err: Error) => {
+        this.d.log.warn({ err: err.message }, 'learning: transfer metrics not computed');
+        return null;
+      });
+      await this.runs.update(run.id, { metrics });
       if (!gate.accepted) {
         return await finish({ status: 'rejected', slices: data.train.count, gate: gateJson, reason: `gate rejected the candidate: ${gate.reasons.filter((r) => /loses|must improve|none/.test(r)).join('; ')}` });
       }
@@ -267,11 +278,13 @@ export class LearningService {
     return newest ? this.d.models.package(modelId, newest.generation) : active;
   }
 
-  private async recordSamples(runId: string, modelId: string, data: TrainingData): Promise<void> {
+  /** The series a run used; its training series as 'tried' when the gate rejected it (trained again next time). */
+  private async recordSamples(runId: string, modelId: string, data: TrainingData, accepted: boolean): Promise<void> {
     const db = this.d.archive.db;
     await db.transaction(async (m) => {
       for (const it of data.items.filter((i) => i.role !== 'trained')) {
-        await m.query('INSERT INTO learning_sample (run_id, model_id, result_id, series_instance_uid, role, slices) VALUES ($1, $2, $3, $4, $5, $6)', [runId, modelId, it.resultId, it.seriesInstanceUid, it.role, it.slices.count]);
+        const role = it.role === 'train' && !accepted ? 'tried' : it.role;
+        await m.query('INSERT INTO learning_sample (run_id, model_id, result_id, series_instance_uid, role, slices) VALUES ($1, $2, $3, $4, $5, $6)', [runId, modelId, it.resultId, it.seriesInstanceUid, role, it.slices.count]);
       }
     });
   }

@@ -20,6 +20,8 @@ export interface LearningRunView {
   baseGeneration: number | null;
   candidateGeneration: number | null;
   gate: unknown;
+  /** Continual-learning metrics (learning-metrics.ts); null when the run never reached the gate. */
+  metrics: unknown;
   progress: number;
   progressMessage: string | null;
   jobId: string | null;
@@ -36,6 +38,7 @@ interface Row {
   base_generation: number | null;
   candidate_generation: number | null;
   gate: unknown;
+  metrics: unknown;
   progress: number | string;
   progress_message: string | null;
   job_id: string | null;
@@ -56,6 +59,7 @@ const toView = (r: Row): LearningRunView => ({
   baseGeneration: r.base_generation === null ? null : Number(r.base_generation),
   candidateGeneration: r.candidate_generation === null ? null : Number(r.candidate_generation),
   gate: typeof r.gate === 'string' ? (JSON.parse(r.gate) as unknown) : r.gate,
+  metrics: typeof r.metrics === 'string' ? (JSON.parse(r.metrics) as unknown) : (r.metrics ?? null),
   progress: Number(r.progress),
   progressMessage: r.progress_message,
   jobId: r.job_id,
@@ -68,6 +72,7 @@ export interface RunUpdate {
   baseGeneration?: number | null;
   candidateGeneration?: number | null;
   gate?: unknown;
+  metrics?: unknown;
   progress?: number;
   progressMessage?: string | null;
   jobId?: string | null;
@@ -81,6 +86,7 @@ const COLUMNS: Record<Exclude<keyof RunUpdate, 'finished'>, string> = {
   baseGeneration: 'base_generation',
   candidateGeneration: 'candidate_generation',
   gate: 'gate',
+  metrics: 'metrics',
   progress: 'progress',
   progressMessage: 'progress_message',
   jobId: 'job_id',
@@ -100,7 +106,7 @@ export class RunStore {
     const params: unknown[] = [id];
     for (const [k, col] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, string][]) {
       if (u[k] === undefined) continue;
-      const v = k === 'gate' ? JSON.stringify(u[k]) : u[k];
+      const v = k === 'gate' || k === 'metrics' ? JSON.stringify(u[k]) : u[k];
       sets.push(`${col} = $${params.push(v)}`);
     }
     if (u.finished) sets.push('finished_at = now()');

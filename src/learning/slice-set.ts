@@ -46,3 +46,9 @@ export function concatSets(sets: readonly SliceSet[]): SliceSet {
   }
   return { images, masks, count, height, width };
 }
+
+/** The non-empty sets joined, or undefined when there are none (e.g. an absent rehearsal source). */
+export function concatNonEmpty(sets: readonly (SliceSet | undefined)[]): SliceSet | undefined {
+  const some = sets.filter((s): s is SliceSet => !!s && s.count > 0);
+  return some.length === 0 ? undefined : some.length === 1 ? some[0] : concatSets(some);
+}

@@ -13,8 +13,10 @@ import { concatSets, emptySliceSet, type SliceSet } from './slice-set.js';
  * - `benchmark`: the 1st, 3rd, 5th… held-out series in review order until there are
  *   `benchmarkSeries`, frozen in `learning_benchmark` when chosen (never removed or replaced);
  * - `held-out`: the other held-out series (`isHeldOut`, by Series UID hash: never trained on);
- * - `train`: the rest, but only those no earlier run of this model trained on (`learning_sample`);
- * - `trained`: the rest that an earlier run trained on (rehearsal data only, never trained on as new).
+ * - `train`: the rest, but only those no accepted run of this model learned from (`learning_sample`
+ *   role 'train') and that fewer than `maxAttempts` rejected runs tried (role 'tried'): corrections a
+ *   rejected run could not learn from are trained on again with the next ones, not lost;
+ * - `trained`: the rest (rehearsal data only, never trained on as new).
  */
 export interface ReviewedItem {
   resultId: string;
@@ -47,6 +49,8 @@ export interface TrainingData {
 export interface SplitOptions {
   heldOutFraction: number;
   benchmarkSeries: number;
+  /** Rejected runs a series may be trained in before it is given up (default 3). */
+  maxAttempts?: number;
 }
 
 interface ItemRow {
@@ -82,7 +86,11 @@ export async function reviewedItems(archive: Archive, modelId: string): Promise<
 export async function assignRoles(archive: Archive, modelId: string, items: ReviewedItem[], o: SplitOptions): Promise<(ReviewedItem & { role: Role })[]> {
   const db = archive.db.dataSource;
   const bench = new Set(((await db.query('SELECT series_instance_uid AS s FROM learning_benchmark WHERE model_id = $1', [modelId])) as { s: string }[]).map((r) => r.s));
-  const trained = new Set(((await db.query(`SELECT series_instance_uid AS s FROM learning_sample WHERE model_id = $1 AND role = 'train'`, [modelId])) as { s: string }[]).map((r) => r.s));
+  // Learned by an accepted run, or tried by `maxAttempts` rejected runs (given up: a correction the
+  // gate keeps refusing, e.g. a wrong one, must not block every later night).
+  const trained = new Set(
+    ((await db.query(`SELECT series_instance_uid AS s FROM learning_sample WHERE model_id = $1 AND role IN ('train', 'tried') GROUP BY series_instance_uid HAVING bool_or(role = 'train') OR count(*) >= $2`, [modelId, o.maxAttempts ?? 3])) as { s: string }[]).map((r) => r.s),
+  );
   const out: (ReviewedItem & { role: Role })[] = [];
   let heldOut = 0;
   for (const it of items) {

@@ -29,7 +29,17 @@ test('rejects a candidate that loses more than ε on the benchmark, naming the c
 test('rejects a candidate that does not improve on the corrections, and one with no corrections', async (t) => {
   const same = await runGate(model(0.5), model(0.5), { corrections: set() }, 1);
   t.false(same.accepted);
-  t.regex(same.reasons[2]!, /must improve/);
+  t.regex(same.reasons.find((r) => r.startsWith('corrections'))!, /must improve/);
   const none = await runGate(model(0.5), model(0.45), { corrections: { ...set(), count: 0 } }, 1);
   t.false(none.accepted);
+});
+
+test('judges the original skill on the reference set: a gain on the corrections does not hide a loss there', async (t) => {
+  // Truth of the corrections: x ≥ 0.45; of the reference set: x ≥ 0.5 (the model as installed).
+  const corrections = { ...set(), masks: Uint8Array.from(set().images, (x) => (x >= 0.45 ? 1 : 0)) };
+  const d = await runGate(model(0.5), model(0.45), { corrections, reference: set() }, 1);
+  t.false(d.accepted);
+  t.is(d.active.reference, 1);
+  t.regex(d.reasons.join('\n'), /reference: 1\.0000 → 0\.9524 \(−0\.0476, loses more than ε 0\.005\)/);
+  t.regex(d.reasons.join('\n'), /corrections: 0\.9615 → 0\.9908 \(\+0\.0293, improves\)/);
 });

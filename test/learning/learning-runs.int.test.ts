@@ -15,6 +15,7 @@ import test, { type ExecutionContext } from 'ava';
 import { stringify } from 'yaml';
 import { hashToken } from '../../src/http/auth.js';
 import { LearningLock } from '../../src/learning/learning-lock.js';
+import type { LearningMetrics } from '../../src/learning/learning-metrics.js';
 import type { LearningRunView } from '../../src/learning/run-store.js';
 import type { GenerationView } from '../../src/learning/model-state.js';
 import { loadInstance } from '../../src/review/seg-pair.js';
@@ -99,7 +100,7 @@ async function learningScenario(t: ExecutionContext, n: TestNode): Promise<void>
   const skipped = await runNow(n);
   t.is(skipped.status, 'skipped');
   t.is(skipped.slices, t1.labelledSlices);
-  t.is(skipped.reason, `${t1.labelledSlices} new corrected slices, fewer than 5`);
+  t.is(skipped.reason, `${t1.labelledSlices} new corrected slices, fewer than 5: too few to learn from (learning.minSlices)`);
   t.is(skipped.candidateGeneration, null);
   const jobs = (await api<{ id: string; type: string; state: string; data: { trigger: string } }[]>(n, '/api/v1/jobs?type=learning')).body;
   t.true(jobs.some((j) => j.id === skipped.jobId && j.state === 'completed' && j.data.trigger === 'api'), JSON.stringify(jobs));
@@ -125,6 +126,15 @@ async function learningScenario(t: ExecutionContext, n: TestNode): Promise<void>
   t.true(Object.keys(g1.scores.perLabel ?? {}).length > 0);
   t.true(typeof gens[0]!.scores.heldOut === 'number', 'the base generation is scored on the same sets');
   t.is(g1.parentSha256, pkg0.sha256);
+  // Transfer metrics of the run (learning-metrics.ts): the first run from the root has FWT 0 by
+  // definition; the reference set is the demo card's own phantoms, and BWT is its change.
+  const m = (await api<LearningRunView>(n, `/api/v1/learning/runs/${auto.id}`)).body.metrics as LearningMetrics;
+  t.like(m, { seriesLearned: 2, seriesCorrected: 2, rootGeneration: 0, baseGeneration: 0, fwt: 0 });
+  t.is(m.corrections.root, m.corrections.base);
+  t.true(m.reference!.base > 0.9, `the demo model on its own reference phantoms: ${m.reference!.base}`);
+  t.true(Math.abs(m.bwt! - (m.reference!.candidate - m.reference!.base)) <= 2e-4, `bwt ${m.bwt} = candidate − base on the reference set`);
+  t.true(m.bwt! >= -0.005, `accepted by the gate, so within ε on the reference set: ${m.bwt}`);
+  t.regex((g1.gate!.reasons as string[]).join('\n'), /^reference: 0\.9\d+ → /m);
   const autoJob = (await api<{ id: string; state: string; progress: number; progressMessage: string }[]>(n, '/api/v1/jobs?type=learning')).body.find((j) => j.id === auto.jobId)!;
   t.like(autoJob, { state: 'completed', progress: 1 }, 'the run shows as a finished learning job');
   t.like((await api<LearningRunView>(n, `/api/v1/learning/runs/${auto.id}`)).body, { id: auto.id, progress: 1, trigger: 'api', actor: ADMIN.name });
@@ -132,7 +142,7 @@ async function learningScenario(t: ExecutionContext, n: TestNode): Promise<void>
   t.is((await api(n, '/api/v1/learning/runs', { body: { modelId: MODEL }, token: READER.token })).status, 403);
   // What the cron tick runs (every model, trigger schedule): nothing new, trained series never again.
   const [again] = (await n.node.learning.nightly())!;
-  t.like(again, { modelId: MODEL, trigger: 'schedule', status: 'skipped', slices: 0, reason: '0 new corrected slices, fewer than 5' });
+  t.like(again, { modelId: MODEL, trigger: 'schedule', status: 'skipped', slices: 0, reason: '0 new corrected slices, fewer than 5: too few to learn from (learning.minSlices)' });
 
   // 3. Policy manual: the candidate waits; promote (admin only, audited), then rollback.
   cfg.policy = 'manual';
@@ -194,6 +204,14 @@ async function learningScenario(t: ExecutionContext, n: TestNode): Promise<void>
   gens = await generations(n);
   t.deepEqual(gens.map((g) => g.generation), [0, 1, 2, 3], 'nothing registered');
   t.log(`bad update gate: ${(bad.gate as { reasons: string[] }).reasons.join(' | ')}`);
+  // A rejected run's corrections are not learned, so not consumed: recorded as 'tried', trained on
+  // again by the next run (here rejected again: they are still wrong), given up after maxAttempts.
+  t.deepEqual((await samples(n, bad.id)).filter((s) => s.role === 'train' || s.role === 'tried').map((s) => s.role), ['tried', 'tried']);
+  const retry = await runNow(n);
+  t.like(retry, { status: 'rejected', slices: bad.slices });
+  t.is((retry.metrics as LearningMetrics).seriesLearned, (bad.metrics as LearningMetrics).seriesLearned, 'nothing learned from rejected runs');
+  t.like(await runNow(n), { status: 'rejected', slices: bad.slices }, 'third attempt (learning.maxAttempts 3)');
+  t.like(await runNow(n), { status: 'skipped', slices: 0 }, 'then given up: they no longer block later nights');
   t.log(`generation 1 scores: ${JSON.stringify(g1.scores)}`);
 
   // Correction rate per structure, from the reviews.
