@@ -39,7 +39,9 @@ export function originalCase(seed: number, index: number): CaseVolume {
 
 /** The case as a new DICOM MR series (new study and series UIDs on every call), files shuffled. */
 export function writeCase(c: CaseVolume, n: number): Promise<WrittenSeries> {
-  return writeLegSeries(c.volume, {
+  // New SOP Instance UIDs too: the phantom's own are fixed per volume (write-series.ts uses them).
+  const volume = { ...c.volume, sources: c.volume.sources.map((x) => ({ ...x, sopInstanceUid: newUid() })) };
+  return writeLegSeries(volume, {
     seriesDescription: `${c.contrast} calf axial`,
     bodyPartExamined: 'LEG',
     patientId: `SITE-${c.name}`,
