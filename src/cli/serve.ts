@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { buildNode, type Node } from '../app.js';
 import type { Config } from '../config/schema.js';
+import { startDimseServer, type DimseServer } from '../dimse/dimse-server.js';
 import { isLoopbackHost } from '../http/auth.js';
 
 /** `dafne-node serve`: HTTP (DICOMweb, API, viewer), job workers and the scheduler in one process until SIGINT/SIGTERM. */
@@ -8,6 +9,11 @@ export async function serve(config: Config): Promise<number> {
   const { host, port } = config.server;
   if (config.auth.tokens.length === 0 && !isLoopbackHost(host)) {
     process.stderr.write(`dafne-node: refusing to listen on ${host} without auth.tokens; configure tokens (see docs/configuration.md) or use a loopback address\n`);
+    return 78;
+  }
+  const { dimse } = config;
+  if (dimse.port !== undefined && !isLoopbackHost(dimse.host) && dimse.allowedCallingAeTitles.length === 0) {
+    process.stderr.write(`dafne-node: refusing to listen for DIMSE on ${dimse.host} without dimse.allowedCallingAeTitles; list the PACS AE titles (see docs/configuration.md) or use a loopback address\n`);
     return 78;
   }
   const node = await buildNode(config);
@@ -23,6 +29,12 @@ export async function serve(config: Config): Promise<number> {
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   node.log.info({ host, port: actualPort, database: node.db.kind, dataDir: config.dataDir }, 'dafne-node listening');
+  // DIMSE C-STORE / C-ECHO SCP (issue 16): the same ingest and routing hook as STOW-RS; the sender is the calling AE title.
+  let dimseServer: DimseServer | undefined;
+  if (dimse.port !== undefined) {
+    dimseServer = await startDimseServer({ archive: node.archive, config, log: node.log, onStored: (r, sender) => node.routing.onStored(r, sender) });
+    process.stdout.write(`dafne-node DIMSE ready: ${dimse.aeTitle}@${dimseServer.host}:${dimseServer.port}\n`);
+  }
   if (config.auth.tokens.length === 0) {
     node.log.warn('no auth tokens configured: every request is accepted with all roles; listening on loopback only');
   }
@@ -33,6 +45,7 @@ export async function serve(config: Config): Promise<number> {
     process.once('SIGTERM', stop);
   });
   node.log.info('shutting down');
+  await dimseServer?.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await node.close();
   return 0;

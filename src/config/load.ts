@@ -17,6 +17,7 @@ type Env = Record<string, string | undefined>;
 const ENV_KEYS: Array<[string, string[], 'string' | 'port']> = [
   ['HOST', ['server', 'host'], 'string'],
   ['PORT', ['server', 'port'], 'port'],
+  ['DIMSE_PORT', ['dimse', 'port'], 'port'],
   ['DAFNE_DATA_DIR', ['dataDir'], 'string'],
   ['DATABASE_URL', ['database', 'url'], 'string'],
   ['DAFNE_CENTRAL_URL', ['federation', 'centralUrl'], 'string'],
@@ -58,7 +59,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     const value = env[name];
     if (value === undefined || value === '') continue;
     if (kind === 'port') {
-      if (!/^\d+$/.test(value)) throw new ConfigError(`config: server.port (from ${name}): "${value}" is not a port number`);
+      if (!/^\d+$/.test(value)) throw new ConfigError(`config: ${keys.join('.')} (from ${name}): "${value}" is not a port number`);
       setPath(merged, keys, Number(value));
     } else setPath(merged, keys, value);
   }

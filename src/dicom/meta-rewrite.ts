@@ -8,6 +8,7 @@
  * copied byte for byte; the group length (0002,0000) is recomputed. No I/O.
  */
 import { EXPLICIT_LE, readElementHeader } from './element-reader.js';
+import { groupLength, textElement } from './file-meta.js';
 import { DicomParseError } from './parse-error.js';
 
 export interface MetaRewrite {
@@ -60,25 +61,7 @@ export function rewriteMeta(head: Buffer, sopClassUid: string, sopInstanceUid: s
   if (pos + 8 > head.length) throw new DicomParseError('file ends inside the File Meta Information', 'truncated');
   if (!wroteClass) kept.push(uiElement(MEDIA_CLASS, sopClassUid));
   if (!wroteInstance) kept.push(uiElement(MEDIA_INSTANCE, sopInstanceUid));
-  const body = Buffer.concat(kept);
-  // (0002,0000) UL, 4-byte value: the byte count of the rest of the group (PS3.10 Table 7.1-1).
-  const length = Buffer.alloc(12);
-  length.writeUInt16LE(0x0002, 0);
-  length.writeUInt16LE(0x0000, 2);
-  length.write('UL', 4, 'latin1');
-  length.writeUInt16LE(4, 6);
-  length.writeUInt32LE(body.length, 8);
-  return { prefix: Buffer.concat([head.subarray(0, 132), length, body]), datasetOffset: pos };
+  return { prefix: Buffer.concat([head.subarray(0, 132), groupLength(kept), ...kept]), datasetOffset: pos };
 }
 
-/** One Explicit VR LE UI element, padded with NUL to even length (PS3.5 §6.2, §7.1.2). */
-function uiElement(tag: number, uid: string): Buffer {
-  const value = uid.length % 2 === 0 ? uid : `${uid}\0`;
-  const buf = Buffer.alloc(8 + value.length);
-  buf.writeUInt16LE(tag >>> 16, 0);
-  buf.writeUInt16LE(tag & 0xffff, 2);
-  buf.write('UI', 4, 'latin1');
-  buf.writeUInt16LE(value.length, 6);
-  buf.write(value, 8, 'latin1');
-  return buf;
-}
+const uiElement = (tag: number, uid: string): Buffer => textElement(tag, 'UI', uid);
