@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { readMultipart } from '../../src/dicom/multipart.js';
 import type { Volume } from '../../src/dicom/volume.js';
 import type { AiResult } from '../../src/review/results.js';
 import { readSeg } from '../../src/seg/seg-reader.js';
 import { REPO_ROOT, startNodeProcess, type NodeProcess } from '../../test/helpers/node-process.js';
+import { retrieveInstance } from '../../test/helpers/routing-fixture.js';
 import { stowParts } from '../../test/helpers/stow-client.js';
 
 /**
@@ -60,27 +60,11 @@ export async function resultOf(n: SiteNode, study: string, series: string, timeo
   }
 }
 
-/** WADO-RS retrieve of one instance (the SEG), as a viewer does. */
-export async function retrieve(n: SiteNode, study: string, series: string, sop: string): Promise<Buffer> {
-  const res = await fetch(`${n.node.url}/dicomweb/studies/${study}/series/${series}/instances/${sop}`, { headers: { Accept: 'multipart/related; type="application/dicom"' } });
-  if (!res.ok) throw new Error(`WADO-RS ${res.status}`);
-  const boundary = /boundary="?([^";]+)"?/i.exec(res.headers.get('content-type') ?? '')?.[1];
-  if (!boundary) throw new Error('WADO-RS answer without a multipart boundary');
-  const body = Buffer.from(await res.arrayBuffer());
-  for await (const part of readMultipart((async function* () {
-    yield body;
-  })(), boundary)) {
-    const chunks: Buffer[] = [];
-    for await (const c of part.body) chunks.push(Buffer.from(c));
-    return Buffer.concat(chunks);
-  }
-  throw new Error('WADO-RS answer has no part');
-}
-
 /** The AI SEG of a result, read onto the case's grid (the label volume the reader sees). */
 export async function aiLabels(n: SiteNode, r: AiResult, grid: Volume): Promise<Uint8Array> {
   if (r.outcome !== 'segmented') throw new Error(`series ${r.sourceSeriesInstanceUid} was skipped: ${r.reason}`);
-  const seg = await retrieve(n, r.studyInstanceUid, r.segSeriesInstanceUid, r.segSopInstanceUid);
+  // WADO-RS retrieve, as a viewer does.
+  const seg = await retrieveInstance(`${n.node.url}/dicomweb`, r.studyInstanceUid, r.segSeriesInstanceUid, r.segSopInstanceUid);
   return readSeg(seg, grid).labels.data;
 }
 
