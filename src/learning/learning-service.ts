@@ -245,7 +245,8 @@ export class LearningService {
       });
       await this.runs.update(run.id, { metrics });
       if (!gate.accepted) {
-        return await finish({ status: 'rejected', slices: data.train.count, gate: gateJson, reason: `gate rejected the candidate: ${gate.reasons.filter((r) => /loses|must improve|none/.test(r)).join('; ')}` });
+        const kept = `; its ${trainSeries.length} corrected series ${trainSeries.length === 1 ? 'is' : 'are'} trained again with the next ones (learning.maxAttempts ${cfg.maxAttempts})`;
+        return await finish({ status: 'rejected', slices: data.train.count, gate: gateJson, reason: `gate rejected the candidate: ${gate.reasons.filter((r) => /loses|must improve|none/.test(r)).join('; ')}${kept}` });
       }
       progress(0.95, 'registering the candidate');
       candidate.card.validation = Object.fromEntries(Object.entries(gate.candidate).map(([k, v]) => [`dice.${k}`, Number(v.toFixed(4))]));
