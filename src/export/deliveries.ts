@@ -4,7 +4,7 @@ import type { Database } from '../db/data-source.js';
 import { jobIdFor } from '../jobs/boss-db.js';
 import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue.js';
 import type { DestinationStore } from './destination-store.js';
-import { storeInstance } from './dicomweb-out.js';
+import { deliverInstance } from './deliver.js';
 
 export const DELIVERY_JOB = 'delivery';
 
@@ -82,9 +82,11 @@ export interface DeliveryDeps {
   destinations: DestinationStore;
   log: Logger;
   retryLimit: number;
+  /** Calling AE title of C-STORE to DIMSE destinations (`dimse.aeTitle`). */
+  callingAeTitle: string;
 }
 
-/** The delivery job: STOW-RS of one stored instance to one destination, at most once successfully. */
+/** The delivery job: STOW-RS or C-STORE of one stored instance to one destination, at most once successfully. */
 export function deliveryHandler(deps: DeliveryDeps) {
   return async (job: RunningJob<DeliveryJobData>): Promise<unknown> => {
     const { db } = deps;
@@ -98,7 +100,7 @@ export function deliveryHandler(deps: DeliveryDeps) {
     if (!inst) throw new PermanentJobError('the instance to deliver is no longer stored');
     const bytes = await deps.archive.blobs.read(inst.sha256);
     await db.dataSource.query('UPDATE delivery SET attempts = attempts + 1 WHERE id = $1', [job.data.deliveryId]);
-    const out = await storeInstance(dest, bytes, job.data.sopInstanceUid);
+    const out = await deliverInstance(dest, bytes, job.data.sopInstanceUid, deps.callingAeTitle);
     if (out.kind === 'delivered') {
       await db.dataSource.query("UPDATE delivery SET status = 'delivered', delivered_at = now(), reason = NULL WHERE id = $1", [job.data.deliveryId]);
       deps.log.info({ jobId: job.id, destination: dest.name, status: out.status }, 'SEG delivered');

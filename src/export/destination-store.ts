@@ -1,12 +1,28 @@
 import { z } from 'zod';
+import { aeTitle } from '../config/schema.js';
 import type { Database } from '../db/data-source.js';
 
-/** A DICOMweb STOW-RS target (PS3.18 §10.5) with its QIDO-RS root for the connectivity test. */
+/** A DIMSE Storage SCP (PS3.4 Annex B): where C-STORE goes, and C-ECHO for the connectivity test. */
+export const dimsePeerSchema = z
+  .object({
+    host: z.string().min(1).max(253),
+    port: z.number().int().min(1).max(65535),
+    /** The called AE title; the calling AE is the node's own `dimse.aeTitle`. */
+    aeTitle,
+  })
+  .strict();
+export type DimsePeer = z.output<typeof dimsePeerSchema>;
+
+/**
+ * A destination: a DICOMweb STOW-RS target (PS3.18 §10.5; QIDO-RS for the connectivity test) given
+ * by `url`, or a DIMSE Storage SCP given by `dimse`. Exactly one of the two.
+ */
 export const destinationSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (≤ 64)'),
     /** The DICOMweb root, e.g. http://pacs:8042/dicom-web (STOW posts to {url}/studies). */
-    url: z.url().refine((u) => /^https?:\/\//.test(u), 'http:// or https:// only'),
+    url: z.url().refine((u) => /^https?:\/\//.test(u), 'http:// or https:// only').optional(),
+    dimse: dimsePeerSchema.optional(),
     auth: z
       .discriminatedUnion('type', [
         z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }).strict(),
@@ -15,7 +31,9 @@ export const destinationSchema = z
       .optional(),
     timeoutSeconds: z.number().min(1).max(3600).default(30),
   })
-  .strict();
+  .strict()
+  .refine((d) => (d.url === undefined) !== (d.dimse === undefined), { message: 'give either url (DICOMweb) or dimse ({ host, port, aeTitle }), not both', path: ['url'] })
+  .refine((d) => d.auth === undefined || d.url !== undefined, { message: 'auth is for DICOMweb (url) destinations only', path: ['auth'] });
 export type Destination = z.output<typeof destinationSchema>;
 export type DestinationInput = z.input<typeof destinationSchema>;
 
@@ -28,7 +46,8 @@ export class DestinationError extends Error {
 
 interface Row {
   name: string;
-  url: string;
+  url: string | null;
+  dimse: DimsePeer | null;
   auth: Destination['auth'] | null;
   timeout_ms: number;
   source: string;
@@ -36,7 +55,13 @@ interface Row {
   updated_at: Date | string;
 }
 
-const toDestination = (r: Row): Destination => ({ name: r.name, url: r.url, auth: r.auth ?? undefined, timeoutSeconds: Number(r.timeout_ms) / 1000 });
+const toDestination = (r: Row): Destination => ({
+  name: r.name,
+  ...(r.url !== null ? { url: r.url } : {}),
+  ...(r.dimse !== null ? { dimse: r.dimse } : {}),
+  auth: r.auth ?? undefined,
+  timeoutSeconds: Number(r.timeout_ms) / 1000,
+});
 
 /** What the API shows: never the password or token. */
 export function redact(d: Destination & { source?: string; updatedBy?: string; updatedAt?: string }): Record<string, unknown> {
@@ -63,10 +88,10 @@ export class DestinationStore {
     if (!parsed.success) throw new DestinationError(parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(destination)'}: ${i.message}`).join('; '), 'invalid');
     const d = parsed.data;
     await this.db.dataSource.query(
-      `INSERT INTO destination (name, url, auth, timeout_ms, source, updated_by, updated_at) VALUES ($1, $2, $3::jsonb, $4, $5, $6, now())
-       ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, auth = EXCLUDED.auth, timeout_ms = EXCLUDED.timeout_ms, source = EXCLUDED.source,
+      `INSERT INTO destination (name, url, dimse, auth, timeout_ms, source, updated_by, updated_at) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, now())
+       ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, dimse = EXCLUDED.dimse, auth = EXCLUDED.auth, timeout_ms = EXCLUDED.timeout_ms, source = EXCLUDED.source,
          updated_by = EXCLUDED.updated_by, updated_at = now()`,
-      [d.name, d.url.replace(/\/+$/, ''), d.auth ? JSON.stringify(d.auth) : null, Math.round(d.timeoutSeconds * 1000), source, actor],
+      [d.name, d.url?.replace(/\/+$/, '') ?? null, d.dimse ? JSON.stringify(d.dimse) : null, d.auth ? JSON.stringify(d.auth) : null, Math.round(d.timeoutSeconds * 1000), source, actor],
     );
     return this.get(d.name);
   }

@@ -14,6 +14,7 @@ const { DICOMwebClient } = dicomweb.api;
 export type StoreOutcome = { kind: 'delivered'; status: number } | { kind: 'refused' | 'retry'; status: number; reason: string };
 
 function client(d: Destination): InstanceType<typeof DICOMwebClient> {
+  if (!d.url) throw new Error(`destination ${d.name} is not a DICOMweb destination`);
   const headers: Record<string, string> = {};
   if (d.auth?.type === 'basic') headers.Authorization = `Basic ${Buffer.from(`${d.auth.username}:${d.auth.password}`).toString('base64')}`;
   if (d.auth?.type === 'bearer') headers.Authorization = `Bearer ${d.auth.token}`;

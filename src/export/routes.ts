@@ -8,7 +8,7 @@ import { httpError } from '../http/errors.js';
 import { readJsonBody } from '../http/json-body.js';
 import { listDeliveries } from './deliveries.js';
 import { DestinationError, redact, type DestinationStore } from './destination-store.js';
-import { echo } from './dicomweb-out.js';
+import { testDestination } from './deliver.js';
 
 const q = (ctx: AppContext, name: string): string | undefined => (typeof ctx.query[name] === 'string' && ctx.query[name] !== '' ? (ctx.query[name] as string) : undefined);
 
@@ -18,7 +18,7 @@ function mapErrors(err: unknown): never {
 }
 
 /** /api/v1/destinations (admin) with the connectivity test, and /api/v1/deliveries. */
-export function exportRouter(db: Database, destinations: DestinationStore, audit: AuditLog): Router<AppState> {
+export function exportRouter(db: Database, destinations: DestinationStore, audit: AuditLog, callingAeTitle: string): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1' });
   const admin = requireRole('admin');
 
@@ -42,7 +42,8 @@ export function exportRouter(db: Database, destinations: DestinationStore, audit
   });
   router.post('/destinations/:name/test', admin, async (ctx) => {
     const d = await destinations.get(String(ctx.params.name)).catch(mapErrors);
-    ctx.body = await echo(d);
+    // C-ECHO for a DIMSE destination, a QIDO-RS search for a DICOMweb one.
+    ctx.body = await testDestination(d, callingAeTitle);
   });
   router.get('/deliveries', admin, async (ctx) => {
     ctx.body = await listDeliveries(db, { status: q(ctx, 'status'), aiResultId: q(ctx, 'result'), destination: q(ctx, 'destination'), limit: Number(q(ctx, 'limit') ?? 100) });

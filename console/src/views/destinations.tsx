@@ -6,7 +6,9 @@ import { RetryDelivery } from './jobs.js';
 
 interface Destination {
   name: string;
-  url: string;
+  url?: string;
+  /** A DIMSE destination (C-STORE; edited through the API or the rules file). */
+  dimse?: { host: string; port: number; aeTitle: string };
   auth?: { type: 'basic' | 'bearer'; username?: string };
   timeoutSeconds: number;
   source: string;
@@ -50,7 +52,7 @@ export function DestinationsView(_: { me: Me }) {
             <article class="card" key={d.name} data-destination={d.name}>
               <header>
                 <h3>{d.name}</h3>
-                <span class="mono">{d.url}</span>
+                <span class="mono">{d.dimse ? `DIMSE ${d.dimse.aeTitle}@${d.dimse.host}:${d.dimse.port}` : d.url}</span>
                 <span class="muted">
                   {d.auth ? `${d.auth.type} auth` : 'no auth'} · timeout {d.timeoutSeconds} s · from {d.source}, {d.updatedBy} {fmtTime(d.updatedAt)}
                 </span>
