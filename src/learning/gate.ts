@@ -14,6 +14,12 @@ export interface GateOptions {
   epsilon?: number;
   /** Required gain of mean Dice on the new corrections; default 0 (strictly better). */
   minImprovement?: number;
+  /**
+   * The reference-set score of the model as installed (the root generation). When given, the
+   * reference check compares the candidate with it instead of with the active model: ε then bounds
+   * the forgetting accumulated over all local runs, not each run's share of it.
+   */
+  referenceFloor?: number;
 }
 
 export interface GateSets {
@@ -54,12 +60,13 @@ export async function runGate(active: Uint8Array, candidate: Uint8Array, sets: G
       } else reasons.push(`${name}: no slices (check skipped)`);
       continue;
     }
-    const before = (await evaluateDice(active, set, labels)).mean;
-    const after = (await evaluateDice(candidate, set, labels)).mean;
-    a[name] = before;
-    c[name] = after;
+    a[name] = (await evaluateDice(active, set, labels)).mean;
+    c[name] = (await evaluateDice(candidate, set, labels)).mean;
+    const installed = name === 'reference' && opts.referenceFloor !== undefined;
+    const before = installed ? opts.referenceFloor! : a[name]!;
+    const after = c[name]!;
     const delta = after - before;
-    const text = `${name}: ${before.toFixed(4)} → ${after.toFixed(4)} (${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(4)}`;
+    const text = `${name}: ${before.toFixed(4)}${installed ? ' (as installed)' : ''} → ${after.toFixed(4)} (${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(4)}`;
     if (name === 'corrections') {
       const ok = delta > minImprovement;
       if (!ok) accepted = false;

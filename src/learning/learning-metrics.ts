@@ -46,12 +46,19 @@ export function rootOf(gens: GenerationInfo[], sha256: string): GenerationInfo |
 
 const round = (v: number): number => Number(v.toFixed(4));
 
+/** The root generation's package (`base` itself when local learning has not left it yet). */
+export async function rootPackage(models: ModelRegistry, modelId: string, base: ModelPackage): Promise<ModelPackage> {
+  const info = rootOf(await models.generations(modelId), base.sha256);
+  return info && info.sha256 !== base.sha256 ? models.package(modelId, info.generation) : base;
+}
+
 export interface MetricsInput {
   db: Database;
-  models: ModelRegistry;
   modelId: string;
-  runId: string;
   base: ModelPackage;
+  /** The root generation (rootPackage) and, when there is a reference set, its score there. */
+  root: ModelPackage;
+  rootReference?: number;
   /** The generation the gate compared with (scores in `gate.active`). */
   active: ModelPackage;
   candidate: Uint8Array;
@@ -61,11 +68,10 @@ export interface MetricsInput {
 }
 
 export async function learningMetrics(m: MetricsInput): Promise<LearningMetrics> {
-  const gens = await m.models.generations(m.modelId);
-  const rootInfo = rootOf(gens, m.base.sha256);
-  const root = rootInfo && rootInfo.sha256 !== m.base.sha256 ? await m.models.package(m.modelId, rootInfo.generation) : m.base;
+  const root = m.root;
   const score = async (pkg: ModelPackage, name: 'reference' | 'corrections' | 'heldOut'): Promise<number> => {
     if (pkg.sha256 === m.active.sha256 && m.gate.active[name] !== undefined) return m.gate.active[name]!;
+    if (pkg === root && name === 'reference' && m.rootReference !== undefined) return m.rootReference;
     return (await evaluateDice(pkg.onnx, m.sets[name]!, m.labels)).mean;
   };
   const corrections = { root: await score(root, 'corrections'), base: await score(m.base, 'corrections'), candidate: m.gate.candidate.corrections! };
@@ -82,7 +88,7 @@ export async function learningMetrics(m: MetricsInput): Promise<LearningMetrics>
   return {
     seriesLearned: Number(counts[0]?.learned ?? 0),
     seriesCorrected: Number(counts[0]?.corrected ?? 0),
-    rootGeneration: (rootInfo ?? { generation: m.base.card.generation }).generation,
+    rootGeneration: root.card.generation,
     baseGeneration: m.base.card.generation,
     heldOut: heldOut && { base: round(heldOut.base), candidate: round(heldOut.candidate) },
     reference: reference && { root: round(reference.root), base: round(reference.base), candidate: round(reference.candidate) },

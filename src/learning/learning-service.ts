@@ -14,7 +14,7 @@ import { everActive, pendingCandidates, type Policy } from './model-state.js';
 import { recipe, type Recipe, type RecipeInput } from './recipe.js';
 import { RunStore, type LearningRunView, type RunTrigger } from './run-store.js';
 import { LearningSchedule } from './schedule.js';
-import { learningMetrics } from './learning-metrics.js';
+import { learningMetrics, rootPackage } from './learning-metrics.js';
 import { referenceSets } from './reference-data.js';
 import { concatNonEmpty } from './slice-set.js';
 import { rehearsalData, trainingData, type TrainingData } from './training-data.js';
@@ -236,10 +236,14 @@ export class LearningService {
       progress(0.85, 'validation gate');
       const sets: GateSets = { corrections: data.train, heldOut: data.heldOut, benchmark: data.benchmark, ...(reference?.check ? { reference: reference.check } : {}) };
       const labels = active.card.labels.length;
-      const gate = await runGate(active.onnx, candidate.onnx, sets, labels, { epsilon: cfg.epsilon, minImprovement: cfg.minImprovement });
+      // The original skill is held to the model as installed (the root), not to each night's active
+      // generation: ε bounds the forgetting of all local runs together.
+      const root = await rootPackage(models, modelId, base);
+      const rootReference = sets.reference ? (await evaluateDice(root.onnx, sets.reference, labels)).mean : undefined;
+      const gate = await runGate(active.onnx, candidate.onnx, sets, labels, { epsilon: cfg.epsilon, minImprovement: cfg.minImprovement, referenceFloor: rootReference });
       const gateJson = { accepted: gate.accepted, reasons: gate.reasons, active: gate.active, candidate: gate.candidate, epsilon: gate.epsilon };
       await this.recordSamples(run.id, modelId, data, gate.accepted);
-      const metrics = await learningMetrics({ db: archive.db, models, modelId, runId: run.id, base, active, candidate: candidate.onnx, sets, gate, labels }).catch((err: Error) => {
+      const metrics = await learningMetrics({ db: archive.db, modelId, base, root, rootReference, active, candidate: candidate.onnx, sets, gate, labels }).catch((err: Error) => {
         this.d.log.warn({ err: err.message }, 'learning: transfer metrics not computed');
         return null;
       });

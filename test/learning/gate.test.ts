@@ -43,3 +43,17 @@ test('judges the original skill on the reference set: a gain on the corrections 
   t.regex(d.reasons.join('\n'), /reference: 1\.0000 → 0\.9524 \(−0\.0476, loses more than ε 0\.005\)/);
   t.regex(d.reasons.join('\n'), /corrections: 0\.9615 → 0\.9908 \(\+0\.0293, improves\)/);
 });
+
+test("with the installed model's reference score, ε bounds the forgetting of all runs together", async (t) => {
+  const corrections = { ...set(), masks: Uint8Array.from(set().images, (x) => (x >= 0.45 ? 1 : 0)) };
+  // The active model equals the candidate on the reference set (0.9524 each): per run nothing is
+  // lost, but the model as installed scored 1.0 there — the candidate is 0.0476 below it.
+  const drift = await runGate(model(0.45), model(0.45), { corrections, reference: set() }, 1, { referenceFloor: 1, minImprovement: -1 });
+  t.false(drift.accepted);
+  t.regex(drift.reasons.join('\n'), /reference: 1\.0000 \(as installed\) → 0\.9524 \(−0\.0476, loses more than ε 0\.005\)/);
+  t.is(drift.active.reference, drift.candidate.reference);
+  // Within ε of the installed score it passes, even if the active model was better.
+  const ok = await runGate(model(0.5), model(0.45), { corrections, reference: set() }, 1, { referenceFloor: 0.955 });
+  t.regex(ok.reasons.join('\n'), /reference: 0\.9550 \(as installed\) → 0\.9524 \(−0\.0026, within ε 0\.005\)/);
+  t.true(ok.accepted, ok.reasons.join('; '));
+});
