@@ -1,7 +1,8 @@
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { DataSource, type EntityManager } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
@@ -30,8 +31,8 @@ export interface Database {
 /**
  * PGlite's own start parameters plus a small shared_buffers: the default 128 MB would sit in the
  * WebAssembly heap for good, and the node's index workload (short batched transactions) does not
- * need it (measured: ≈ 290 → 180 MB RSS after open). A new database is created in a worker
- * thread whose heap goes away with it.
+ * need it (measured: ≈ 290 → 180 MB RSS after open). A new database is created in a child
+ * process whose memory all goes away with it.
  */
 const PGLITE_START_PARAMS = [...(PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams, '-c', 'shared_buffers=16MB'];
 
@@ -41,15 +42,18 @@ async function openPGlite(dir: string): Promise<PGlite> {
   const fresh = !existsSync(path.join(dir, 'PG_VERSION'));
   mkdirSync(dir, { recursive: true });
   lockDirectory(dir);
-  if (fresh) await initdbInWorker(dir);
+  if (fresh) await initdbInProcess(dir);
   return PGlite.create(dir, { startParams: PGLITE_START_PARAMS });
 }
 
-function initdbInWorker(dir: string): Promise<void> {
+/** initdb in a child process (pglite-initdb-process.ts says why not in this one, nor in a thread). */
+function initdbInProcess(dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./pglite-initdb-worker.js', import.meta.url), { workerData: { dir, startParams: PGLITE_START_PARAMS } });
-    worker.once('error', reject);
-    worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`creating the embedded database in ${dir} failed (worker exit ${code})`))));
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./pglite-initdb-process.js', import.meta.url)), dir, JSON.stringify(PGLITE_START_PARAMS)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`creating the embedded database in ${dir} failed (initdb process ${signal ?? `exit ${code}`}): ${stderr.trim()}`))));
   });
 }
 
