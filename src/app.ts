@@ -82,7 +82,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   const reviews = new ReviewService(archive, new ReviewEvents(log));
   const audit = new AuditLog(db);
   // Learning (issue 6): a candidate under the shadow policy runs beside each routed inference.
-  const shadow: ShadowRunner = new ShadowRunner({ db, models, policy: (id: string): Policy => learning.policy(id), log: log.child({ component: 'shadow' }) });
+  const shadow: ShadowRunner = new ShadowRunner({ db, models, policy: (id: string): Policy => learning.policy(id), log: log.child({ component: 'shadow' }), idleReleaseMs: config.inference.idleReleaseSeconds * 1000 });
   const routing: Routing = new Routing({ config, db, archive, models, log, afterSegment: shadow.afterSegment });
   const learning: LearningService = new LearningService({ config: config.learning, archive, models, queue: routing.queue, audit, log: log.child({ component: 'learning' }) });
   const federation = new FederationClient(config.federation, { db, registry: models, log, dataDir, localSets: (id) => learning.localSets(id) });

@@ -116,6 +116,8 @@ export const configSchema = z
       .object({
         /** The model `dafne-node segment` uses without --model (a registry id; the shipped demo by default). */
         defaultModel: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a model id: lowercase letters, digits and dashes').default('leg-demo'),
+        /** Seconds without a series before the onnxruntime sessions and the back-projection thread are released (idle memory). */
+        idleReleaseSeconds: z.number().min(0).max(86_400).default(60),
       })
       .strict()
       .prefault({}),

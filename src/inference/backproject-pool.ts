@@ -14,6 +14,8 @@ export class BackprojectPool {
   private readonly waiting = new Map<number, { resolve: (r: { mapped: number; ms: number }) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private nextJob = 1;
+  /** Pipeline calls between begin and end: the thread holds their buffers. */
+  private open = 0;
 
   constructor(
     /** Batch slots per call: one being mapped by the thread, one filled while it works. */
@@ -47,6 +49,11 @@ export class BackprojectPool {
     return w;
   }
 
+  /** Whether the thread exists now (it starts on first use and ends in releaseIdleThread). */
+  get threadRunning(): boolean {
+    return this.worker !== undefined;
+  }
+
   /** Batches sent to the thread that it has not answered yet. */
   get pending(): number {
     return this.waiting.size;
@@ -61,6 +68,7 @@ export class BackprojectPool {
       claims: new SharedArrayBuffer(this.slotCount * maxBatch * 4),
     };
     this.thread().postMessage(msg);
+    this.open++;
     return new BackprojectJob(this, msg);
   }
 
@@ -80,7 +88,21 @@ export class BackprojectPool {
 
   /** @internal */
   end(job: number): void {
+    this.open--;
     this.worker?.postMessage({ kind: 'end', job });
+  }
+
+  /**
+   * Ends the thread if no pipeline call is using it (an idle node need not keep its ≈ 50 MiB); the
+   * next call starts a new one. Its listeners go first, so this exit is not taken for a failure.
+   */
+  async releaseIdleThread(): Promise<void> {
+    const w = this.worker;
+    if (!w || this.open > 0 || this.waiting.size > 0) return;
+    this.worker = undefined;
+    w.removeAllListeners();
+    w.on('error', () => undefined);
+    await w.terminate();
   }
 
   async close(): Promise<void> {

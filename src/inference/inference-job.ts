@@ -9,7 +9,7 @@ import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue
 import type { InferenceJobData } from '../routing/route-series.js';
 import { loadSeriesSnapshot } from '../routing/series-snapshot.js';
 import type { ModelRegistry } from './model-registry.js';
-import { OnnxRunner } from './onnx-runner.js';
+import { RunnerCache } from './runner-cache.js';
 import { findResultRow, insertResultRow, type ResultRow } from './result-row.js';
 import { segVariant, variantKey } from './seg-variants.js';
 import { SkippedSeriesError, type PlaneTimings } from './segment-plane.js';
@@ -23,6 +23,8 @@ export interface InferenceDeps {
   log: Logger;
   softwareVersion: string;
   threads: number;
+  /** Sessions (and the back-projection thread) are released after this long without a series (runner-cache.ts). */
+  idleReleaseMs?: number;
   /** Called after the SEG of the active model is stored (the learning shadow policy compares a candidate). */
   afterSegment?: (e: { modelId: string; generation: number; aiResultId: string; files: Buffer[]; labels: SegmentSeriesResult['labels']; segments: SegmentSeriesResult['segments'] }) => Promise<void>;
 }
@@ -70,9 +72,11 @@ const planeTimings = (plan: PlanePlan, t?: PlaneTimings) => ({
  * or delivered (issue 14 item 1).
  */
 export class InferenceJobs {
-  private readonly runners = new Map<string, Promise<OnnxRunner>>();
+  private readonly runners: RunnerCache;
 
-  constructor(private readonly deps: InferenceDeps) {}
+  constructor(private readonly deps: InferenceDeps) {
+    this.runners = new RunnerCache({ threads: deps.threads, idleMs: deps.idleReleaseMs });
+  }
 
   handle = async (job: RunningJob<InferenceJobData>): Promise<unknown> => {
     const d = job.data;
@@ -122,15 +126,16 @@ export class InferenceJobs {
       throw new PermanentJobError(`model "${d.model}": ${err.message}`);
     });
     const files = await Promise.all(snap.instances.map((i) => archive.blobs.read(i.sha256)));
-    const runner = await this.runner(pkg.sha256, pkg.onnx, pkg.inputName, pkg.outputName);
     const tSeg = performance.now();
     const meta = { jobId: job.id, generation: pkg.card.generation, modelSha256: pkg.sha256 };
     let result: SegmentSeriesResult;
     try {
-      result = await segmentSeries(files, pkg, runner, {
-        softwareVersion: this.deps.softwareVersion,
-        onProgress: (done, total) => void job.progress(0.1 + (0.8 * done) / Math.max(1, total), `inference ${done}/${total} slices`).catch(() => undefined),
-      });
+      result = await this.runners.use(pkg, (runner) =>
+        segmentSeries(files, pkg, runner, {
+          softwareVersion: this.deps.softwareVersion,
+          onProgress: (done, total) => void job.progress(0.1 + (0.8 * done) / Math.max(1, total), `inference ${done}/${total} slices`).catch(() => undefined),
+        }),
+      );
     } catch (err) {
       if (err instanceof SkippedSeriesError) {
         const timings = { readMs: tSeg - t0, segmentMs: performance.now() - tSeg, totalMs: performance.now() - t0, plane: planeTimings(err.plan) };
@@ -170,18 +175,12 @@ export class InferenceJobs {
     return { row, variants };
   }
 
-  private runner(sha: string, onnx: Uint8Array, inputName: string | undefined, outputName: string | undefined): Promise<OnnxRunner> {
-    let r = this.runners.get(sha);
-    if (!r) {
-      r = OnnxRunner.create(onnx, { intraOpNumThreads: this.deps.threads, inputName, outputName });
-      r.catch(() => this.runners.delete(sha));
-      this.runners.set(sha, r);
-    }
-    return r;
+  /** Model hashes whose session is loaded now (released after idleReleaseMs without a series). */
+  get warmModels(): string[] {
+    return this.runners.warm;
   }
 
   async close(): Promise<void> {
-    for (const r of this.runners.values()) await (await r.catch(() => undefined))?.close();
-    this.runners.clear();
+    await this.runners.close();
   }
 }

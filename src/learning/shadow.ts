@@ -3,7 +3,7 @@ import type { Database } from '../db/data-source.js';
 import type { LabelVolume } from '../dicom/volume.js';
 import { buildVolume } from '../dicom/series-volume.js';
 import type { ModelRegistry } from '../inference/model-registry.js';
-import { OnnxRunner } from '../inference/onnx-runner.js';
+import { RunnerCache } from '../inference/runner-cache.js';
 import { segmentVolume } from '../inference/pipeline.js';
 import type { SegmentDefinition } from '../seg/segment.js';
 import { everActive, pendingCandidates, type Policy } from './model-state.js';
@@ -44,9 +44,11 @@ export function labelAgreement(a: Uint8Array, b: Uint8Array, segments: readonly 
  * `shadow_comparison` and shown with the generation. A failure here never fails the inference job.
  */
 export class ShadowRunner {
-  private readonly runners = new Map<string, Promise<OnnxRunner>>();
+  private readonly runners: RunnerCache;
 
-  constructor(private readonly d: { db: Database; models: ModelRegistry; policy: (modelId: string) => Policy; log: Logger; threads?: number }) {}
+  constructor(private readonly d: { db: Database; models: ModelRegistry; policy: (modelId: string) => Policy; log: Logger; threads?: number; idleReleaseMs?: number }) {
+    this.runners = new RunnerCache({ threads: d.threads ?? 2, idleMs: d.idleReleaseMs });
+  }
 
   afterSegment = async (e: SegmentedSeries): Promise<void> => {
     try {
@@ -56,8 +58,8 @@ export class ShadowRunner {
       const shadow = pending[pending.length - 1];
       if (!shadow || shadow.generation === e.generation) return;
       const pkg = await this.d.models.package(e.modelId, shadow.generation);
-      const runner = await this.runner(pkg.sha256, pkg.onnx, pkg.inputName, pkg.outputName);
-      const result = await segmentVolume(await buildVolume(e.files), pkg, runner);
+      const volume = await buildVolume(e.files);
+      const result = await this.runners.use(pkg, (runner) => segmentVolume(volume, pkg, runner));
       const agreement = labelAgreement(e.labels.data, result.labels.data, e.segments);
       await this.d.db.dataSource.query(
         'INSERT INTO shadow_comparison (model_id, active_generation, shadow_generation, ai_result_id, mean_dice, per_label) VALUES ($1, $2, $3, $4, $5, $6)',
@@ -69,18 +71,7 @@ export class ShadowRunner {
     }
   };
 
-  private runner(sha: string, onnx: Uint8Array, inputName?: string, outputName?: string): Promise<OnnxRunner> {
-    let r = this.runners.get(sha);
-    if (!r) {
-      r = OnnxRunner.create(onnx, { intraOpNumThreads: this.d.threads ?? 2, inputName, outputName });
-      r.catch(() => this.runners.delete(sha));
-      this.runners.set(sha, r);
-    }
-    return r;
-  }
-
   async close(): Promise<void> {
-    for (const r of this.runners.values()) await (await r.catch(() => undefined))?.close();
-    this.runners.clear();
+    await this.runners.close();
   }
 }

@@ -47,7 +47,7 @@ export class Routing {
     this.destinations = new DestinationStore(db);
     this.scheduler = new StabilityScheduler(archive, { db, rules: this.rules, queue: this.queue, log: log.child({ component: 'routing' }) }, config.routing);
     this.scheduler.onTick.push(() => releaseReviewed(db, this.queue, log));
-    this.inference = new InferenceJobs({ db, archive, models: deps.models, queue: this.queue, log: log.child({ component: 'inference' }), softwareVersion: VERSION, threads: 2, afterSegment: deps.afterSegment });
+    this.inference = new InferenceJobs({ db, archive, models: deps.models, queue: this.queue, log: log.child({ component: 'inference' }), softwareVersion: VERSION, threads: 2, idleReleaseMs: config.inference.idleReleaseSeconds * 1000, afterSegment: deps.afterSegment });
   }
 
   /** Imports `routing.rulesFile`: destinations are upserted, rules become a new version when the file changed. */
