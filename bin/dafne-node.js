@@ -3,6 +3,14 @@
 // --max-semi-space-size=2: ingest allocates short-lived buffers, and V8's default 16 MB
 // semi-spaces kept ≈ 70 MB more resident for no throughput gain (docs/benchmarks.md); `npm start`,
 // the Dockerfile and the test harness pass the same flag.
+import v8 from 'node:v8';
+
+// One background task compiles WebAssembly (PGlite's 9 MB Postgres, tfjs-wasm) instead of one per
+// core: each compiling thread kept its own glibc malloc arena of compiler memory for good, ≈ 30 MiB
+// of an idle node's RSS, and on 2 cores opening the database was no slower (docs/benchmarks.md
+// "Idle memory"). Set before anything compiles.
+v8.setFlagsFromString('--wasm-num-compilation-tasks=1');
+
 import('../dist/src/main.js').catch((err) => {
   if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/main.js')) {
     console.error('dafne-node: not built yet. Run "npm run build" first (or "npm start").');
