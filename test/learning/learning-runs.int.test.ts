@@ -134,7 +134,7 @@ async function learningScenario(t: ExecutionContext, n: TestNode): Promise<void>
   t.true(m.reference!.base > 0.9, `the demo model on its own reference phantoms: ${m.reference!.base}`);
   t.true(Math.abs(m.bwt! - (m.reference!.candidate - m.reference!.base)) <= 2e-4, `bwt ${m.bwt} = candidate − base on the reference set`);
   t.true(m.bwt! >= -0.005, `accepted by the gate, so within ε on the reference set: ${m.bwt}`);
-  t.regex((g1.gate!.reasons as string[]).join('\n'), /^reference: 0\.9\d+ → /m);
+  t.regex((g1.gate!.reasons as string[]).join('\n'), /^reference: 0\.9\d+ \(as installed\) → /m);
   const autoJob = (await api<{ id: string; state: string; progress: number; progressMessage: string }[]>(n, '/api/v1/jobs?type=learning')).body.find((j) => j.id === auto.jobId)!;
   t.like(autoJob, { state: 'completed', progress: 1 }, 'the run shows as a finished learning job');
   t.like((await api<LearningRunView>(n, `/api/v1/learning/runs/${auto.id}`)).body, { id: auto.id, progress: 1, trigger: 'api', actor: ADMIN.name });
