@@ -1,4 +1,5 @@
 import { NEED_MORE, scanPart10, type ScannedHeader } from '../dicom/header-scan.js';
+import { encapsulatedEndsInTail } from '../dicom/pixel-data-end.js';
 import { FailureReason } from '../dicom/status.js';
 import type { Archive } from './archive.js';
 import type { BlobJournal } from './blob-store.js';
@@ -25,7 +26,6 @@ export interface IngestOptions {
 }
 
 const HEAD_LIMIT = 4 * 1024 * 1024;
-const SEQUENCE_DELIMITER = Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]);
 
 /**
  * Stores the objects of one request: each body is received and hashed, its header scanned, its
@@ -159,7 +159,7 @@ function scan(part: ReceivedPart): ScannedHeader {
 function checkComplete(record: InstanceRecord, part: ReceivedPart): void {
   const px = record.pixelData;
   if (!px) return;
-  const truncated = px.length >= 0 ? px.offset + px.length > part.size : !part.tail.equals(SEQUENCE_DELIMITER);
+  const truncated = px.length >= 0 ? px.offset + px.length > part.size : !encapsulatedEndsInTail(part.tail);
   if (truncated) {
     throw new InstanceRejected('the object is truncated: Pixel Data ends beyond the end of the part (PS3.5 §7.1, §A.4)', FailureReason.cannotUnderstand, record.sopClassUid, record.sopInstanceUid);
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { ScannedHeader } from '../dicom/header-scan.js';
+import { TAIL_BYTES } from '../dicom/pixel-data-end.js';
 import { rewriteMeta } from '../dicom/meta-rewrite.js';
 import { isValidUid } from '../dicom/uids.js';
 import { writeAll, type BlobStore } from './blob-store.js';
@@ -40,7 +41,7 @@ export async function repairMeta(part: ReceivedPart, staged: Staged | undefined,
     part.chunks = [bytes];
     const again = await store.stage([bytes], bytes.length);
     part.head = again.bytes;
-    part.tail = bytes.subarray(bytes.length - Math.min(8, bytes.length));
+    part.tail = bytes.subarray(bytes.length - Math.min(TAIL_BYTES, bytes.length));
     return again;
   }
   const oldPath = part.tempPath!;

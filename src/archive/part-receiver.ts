@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { FailureReason } from '../dicom/status.js';
 import { writeAll, type BlobStore } from './blob-store.js';
 import { InstanceRejected } from './instance-record.js';
+import { TAIL_BYTES } from '../dicom/pixel-data-end.js';
 
 /** One received object: either in memory (as its chunks) or spilled to a blob-store temp file. */
 export interface ReceivedPart {
@@ -15,7 +16,7 @@ export interface ReceivedPart {
   head: Buffer;
   whole: boolean;
   tempPath?: string;
-  /** The last 8 bytes: enough to check an encapsulated Pixel Data's closing delimiter. */
+  /** The last TAIL_BYTES bytes: enough to check how an encapsulated Pixel Data ends (pixel-data-end.ts). */
   tail: Buffer;
 }
 
@@ -60,10 +61,11 @@ export async function receivePart(body: AsyncIterable<Buffer>, store: BlobStore,
       } else {
         hash!.update(chunk);
         await writeAll(file.handle, [chunk]);
-        chunks = [chunk];
+        // Keep the previous chunk too while the last one is shorter than the tail we need.
+        chunks = chunk.length >= TAIL_BYTES ? [chunk] : [chunks[chunks.length - 1]!, chunk];
       }
     }
-    const tail = lastBytes(chunks, 8);
+    const tail = lastBytes(chunks, TAIL_BYTES);
     // `head` is set by the caller once the chunks are staged contiguously (no copy here).
     if (!file) return { size, chunks, head: chunks[0] ?? Buffer.alloc(0), whole: true, tail };
     if (store.shouldFsync) await file.handle.datasync();

@@ -114,8 +114,9 @@ export function scanPart10(buf: Buffer, final: boolean, wanted: ReadonlySet<numb
       return result(data === buf ? { offset: el.valueOffset, length: el.length, vr: el.vr } : undefined, false);
     }
     if (el.length < 0) {
-      // Undefined-length sequence or item: skip to its matching delimiter.
-      const end = skipUndefined(data, el.valueOffset, explicit, little);
+      // Undefined-length sequence or item: skip to its matching delimiter. An undefined-length UN
+      // in an explicit syntax is a sequence encoded in Implicit VR Little Endian (PS3.5 §6.2.2, CP-246).
+      const end = el.vr === 'UN' && explicit ? skipUndefined(data, el.valueOffset, false, true) : skipUndefined(data, el.valueOffset, explicit, little);
       if (end < 0) break;
       p = end;
       continue;
