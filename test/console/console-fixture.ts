@@ -1,7 +1,9 @@
 /**
  * The operator console's end-to-end setting: a dafne-node process on a fresh PostgreSQL database
  * with an admin, a reader and a PACS token; Orthanc as the hospital PACS (the destination); the
- * exact threshold model with three generations; and the scores the learning gate records for them.
+ * exact threshold model with three generations; and the scores the learning gate records for them;
+ * and the shipped demo model (the node registers it), on which the continual-learning test runs real
+ * learning runs.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -21,6 +23,18 @@ export const ADMIN = { name: 'ops-admin', token: 'console-admin-token-0123456789
 export const READER = { name: 'dr-reader', token: 'console-reader-token-0123456789' };
 export const PACS = { name: 'modality', token: 'console-pacs-token-0123456789' };
 export const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
+
+/** The shipped demo model (registered by the node on an empty registry), trainable: the console's continual-learning view shows its real runs. */
+export const DEMO_MODEL = 'leg-demo';
+export const DEMO_DIR = path.join(REPO_ROOT, 'models', DEMO_MODEL);
+
+/**
+ * Learning settings for real runs of the demo model that fit an e2e test on 2 cores (3-slice series
+ * at 128², 2 epochs; as test/learning/learning-runs.int.test.ts): one held-out series is the frozen
+ * benchmark, the next ones are the held-out set; an accepted demo candidate becomes active (auto),
+ * so the next run starts from it and has a forward transfer to measure.
+ */
+const LEARNING = { benchmarkSeries: 1, epsilon: 0.02, models: { [DEMO_MODEL]: 'auto' }, recipe: { epochs: 2, batchSize: 3, learningRate: 1e-4 } };
 
 /** Held-out Dice the gate recorded per generation (generation 0 is the registered base). */
 export const HELD_OUT = [0.712, 0.741, 0.768];
@@ -43,10 +57,11 @@ export async function startConsoleNode(opts: { databaseUrl: string; destinations
     { name: READER.name, sha256: hashToken(READER.token), roles: ['reader'] },
     { name: PACS.name, sha256: hashToken(PACS.token), roles: ['pacs'] },
   ];
-  const { config, env } = writeRoutingConfig(dataDir, { destinations: opts.destinations, rules: opts.rules, config: { auth: { tokens } }, env: { DATABASE_URL: opts.databaseUrl } });
+  const { config, env } = writeRoutingConfig(dataDir, { destinations: opts.destinations, rules: opts.rules, config: { auth: { tokens }, learning: LEARNING }, env: { DATABASE_URL: opts.databaseUrl } });
   await registerModel(dataDir, env); // generation 0, active
-  for (const g of [1, 2]) {
-    await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/dafne-node.js'), 'model', 'add', generationDir(g)], { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
+  // The first command on the empty registry also registered the shipped demo model (ensure-demo.ts).
+  for (const dir of [generationDir(1), generationDir(2)]) {
+    await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/dafne-node.js'), 'model', 'add', dir], { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
   }
   await recordGateScores(opts.databaseUrl);
   return startNodeProcess({ dataDir, env, configYaml: config });

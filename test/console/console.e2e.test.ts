@@ -4,7 +4,8 @@
  * /console/, creates a routing rule (after the node's validation message), dry-runs it, toggles and
  * reverts the rule set through its history, sees an inference job appear after a STOW, sees the
  * failed delivery's reason, fixes the destination and retries it (the SEG lands in Orthanc), reads
- * the series list, opens the learning curve, promotes and rolls back. Then: every change is in
+ * the series list, opens the learning curve, promotes and rolls back, reads the continual-learning
+ * curve and BWT / FWT of real learning runs of the demo model. Then: every change is in
  * GET /api/v1/audit with who and when; every request the page made is a documented /api/v1 call;
  * a reader sees the read-only subset; no console error came from our code. Screenshots go to
  * test-artifacts/console-*.png.
@@ -23,7 +24,11 @@ import { legSeries, MODEL_ID, segInstances } from '../helpers/routing-fixture.js
 import { stowParts } from '../helpers/stow-client.js';
 import { waitFor } from '../helpers/wait.js';
 import { documentedCalls } from './api-docs.js';
-import { ADMIN, bearer, HELD_OUT, PACS, READER, readerCorrection, startConsoleNode } from './console-fixture.js';
+import { ADMIN, bearer, DEMO_DIR, DEMO_MODEL, HELD_OUT, PACS, READER, readerCorrection, startConsoleNode } from './console-fixture.js';
+import { loadModelPackage } from '../../src/inference/model-package.js';
+import type { LearningMetrics } from '../../src/learning/learning-metrics.js';
+import type { LearningRunView } from '../../src/learning/run-store.js';
+import { phantomSeries, reviewedSeries, uidOnSide } from '../learning/learning-fixtures.js';
 import { readSeg } from '../../src/seg/seg-reader.js';
 import { testNeeding } from '../helpers/requirements.js';
 
@@ -276,6 +281,87 @@ test.serial('models: the learning curve of held-out Dice per generation, promote
   await run.waitFor({ timeout: 60_000 });
   t.regex(await run.innerText(), /new corrected slices?, fewer than \d+/);
   t.is((await apiGet<{ models: { id: string; active: { generation: number } }[] }>('/api/v1/models')).models.find((m) => m.id === MODEL_ID)?.active.generation, 0);
+});
+
+/** POST /api/v1/learning/runs for one model, then the run once it has finished. */
+async function runLearning(modelId: string): Promise<LearningRunView> {
+  const res = await fetch(`${node.url}/api/v1/learning/runs`, { method: 'POST', headers: { ...bearer(ADMIN.token), 'content-type': 'application/json' }, body: JSON.stringify({ modelId }) });
+  if (res.status !== 202) throw new Error(`run now: ${res.status} ${await res.text()}`);
+  const { id } = (await res.json()) as { id: string };
+  return waitFor(async () => {
+    const run = await apiGet<LearningRunView>(`/api/v1/learning/runs/${id}`);
+    return ['done', 'rejected', 'skipped', 'failed'].includes(run.status) ? run : undefined;
+  }, 420_000, `learning run ${id}`, 500);
+}
+
+/** A signed metric as the console prints it ("+0.0123", "−0.0040") back to a number. */
+const signed = (text: string): number => Number(text.trim().replace('−', '-'));
+
+test.serial('models: the continual-learning curve and each run’s BWT, cumulative BWT, FWT and gate decision, as the API reports them', async (t) => {
+  t.timeout(900_000); // two real fine-tunes of the demo model on 2 cores
+  const tokens = { admin: ADMIN.token, reader: READER.token };
+  const pkg0 = await loadModelPackage(DEMO_DIR);
+  // Series no rule routes; reviewed through the API as OHIF does (AI SEG by generation 0, then the reader's SEG).
+  const series = async (seed: number, heldOut: boolean, permute = false) =>
+    reviewedSeries(node.url, tokens, pkg0, await phantomSeries(seed, uidOnSide(heldOut), 'Learning phantom'), { action: 'correct', permute });
+  // Held out by UID hash: the first is the frozen benchmark (benchmarkSeries 1), the next the held-out set.
+  for (const seed of [301, 302]) await series(seed, true);
+  for (const seed of [303, 304]) await series(seed, false);
+  const first = await runLearning(DEMO_MODEL);
+  t.is(first.status, 'done', first.reason ?? '');
+  // The second run learns from the generation the first made active (policy auto); its corrections
+  // have the muscle labels permuted (a bad update), so the gate has something to refuse.
+  for (const seed of [305, 306]) await series(seed, false, true);
+  const second = await runLearning(DEMO_MODEL);
+  t.true(second.status === 'done' || second.status === 'rejected', `${second.status}: ${second.reason}`);
+  const runs = [first, second].map((r) => ({ run: r, m: r.metrics as LearningMetrics }));
+  for (const { run, m } of runs) t.truthy(m, `run ${run.id} reached the gate and has metrics`);
+  t.is(runs[1]!.m.rootGeneration, 0);
+  t.is(runs[1]!.m.baseGeneration, 1, 'the second run started from the first one\'s generation');
+
+  const page = admin;
+  await page.goto(`${node.url}/console/#/models`);
+  await page.locator(`tr[data-model="${DEMO_MODEL}"] [data-action="open-model"]`).click();
+  const table = page.locator('[data-testid="transfer-runs"]');
+  for (const { run } of runs) await table.locator(`tr[data-run="${run.id}"]`).waitFor();
+  t.is(await table.locator('tbody tr').count(), 2, 'one row per run that reached the gate');
+  const cell = (id: string, metric: string) => table.locator(`tr[data-run="${id}"] td[data-metric="${metric}"]`).innerText();
+  for (const { run, m } of runs) {
+    const decision = run.status === 'rejected' ? 'rejected' : 'accepted';
+    t.is(await cell(run.id, 'seriesLearned'), String(m.seriesLearned));
+    for (const k of ['bwt', 'bwtSinceRoot', 'fwt'] as const) {
+      const shown = signed(await cell(run.id, k));
+      t.true(Math.abs(shown - m[k]!) <= 5e-5, `run ${run.id} ${k}: console ${shown}, API ${m[k]}`);
+    }
+    t.regex(await cell(run.id, 'gate'), new RegExp(`^${decision}`));
+    t.is(await table.locator(`tr[data-run="${run.id}"]`).getAttribute('data-status'), decision);
+  }
+  t.is(runs[0]!.m.fwt, 0, 'nothing learned locally before the first run');
+  t.is(signed(await cell(runs[0]!.run.id, 'fwt')), 0);
+
+  // The curve: one point per run on each line, marked as the gate decided, at the Dice the API gives
+  // (held-out on the site's series and reference data, of the model kept after the run).
+  const curve = page.locator('svg[data-testid="transfer-curve"]');
+  t.regex((await curve.getAttribute('aria-label')) ?? '', /held-out Dice on this site and the original skill/i);
+  for (const [line, scores] of [['site', (m: LearningMetrics) => m.heldOut], ['original', (m: LearningMetrics) => m.reference]] as const) {
+    const points = curve.locator(`[data-line="${line}"] circle`);
+    t.is(await points.count(), 2, `${line}: one point per run`);
+    const ys: number[] = [];
+    for (const { run, m } of runs) {
+      const kept = run.status === 'rejected' ? scores(m)!.base : scores(m)!.candidate;
+      const point = curve.locator(`[data-line="${line}"] circle[data-run="${run.id}"]`);
+      t.is(await point.getAttribute('data-status'), run.status === 'rejected' ? 'rejected' : 'accepted');
+      const title = await point.locator('title').textContent();
+      t.true(Math.abs(Number(/ (\d\.\d+)$/.exec(title ?? '')?.[1]) - kept) <= 5e-5, `${line} point of run ${run.id}: "${title}", API ${kept}`);
+      t.regex(title ?? '', new RegExp(`, ${m.seriesLearned} series learned:`));
+      ys.push(Number(await point.getAttribute('cy')));
+    }
+    const [a, b] = runs.map(({ run, m }) => (run.status === 'rejected' ? scores(m)!.base : scores(m)!.candidate));
+    if (a !== b) t.is(ys[0]! > ys[1]!, a! < b!, `${line}: the higher Dice is drawn higher (cy ${ys.join(', ')} for ${a}, ${b})`);
+  }
+  t.regex(await page.locator('[data-testid="transfer-explain"]').innerText(), /BWT \(backward transfer\): what the run did to the skill the model was installed with.*FWT \(forward transfer\): how much the earlier local learning already helped/s);
+  await curve.screenshot({ path: path.join(ARTIFACTS, 'console-transfer-curve.png') });
+  await shot(page, 'continual-learning');
 });
 
 test.serial('health: storage against the watermark, queue depth, throughput, /metrics link', async (t) => {

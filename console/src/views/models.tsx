@@ -3,6 +3,8 @@ import { call, can } from '../api.js';
 import type { Me } from '../main.js';
 import { Badge, ErrorBox, Head, Section, fmtNum, fmtTime, useAction, useLoad } from '../ui.js';
 import { DicePlot } from './plot.js';
+import type { LearningRun } from './transfer-data.js';
+import { TransferView } from './transfer-view.js';
 
 interface Model {
   id: string;
@@ -21,17 +23,8 @@ interface Generation {
   scores: { heldOut: number | null; benchmark: number | null; corrections: number | null; perLabel?: Record<string, number> };
   gate: { accepted: boolean; reasons: string[] } | null;
 }
-interface Run {
-  id: string;
-  modelId: string;
-  startedAt: string;
-  finishedAt: string | null;
-  status: string;
-  reason: string | null;
-  slices: number | null;
-  candidateGeneration: number | null;
-  progress: number | null;
-}
+/** A learning run as GET /api/v1/learning/runs returns it (one type for both views). */
+type Run = LearningRun;
 
 const stateKind = (s: string) => (s === 'active' ? 'ok' : s === 'rejected' ? 'bad' : s === 'candidate' || s === 'shadow' ? 'info' : 'off');
 
@@ -92,6 +85,7 @@ function ModelDetail({ id, me, onChanged }: { id: string; me: Me; onChanged: () 
           <span class="dot pt-active" /> active <span class="dot pt" /> accepted <span class="dot pt-rejected" /> rejected by the gate
         </p>
       </Section>
+      {can(me.roles, 'learningRuns') ? <TransferView id={id} /> : null}
       <Section
         title="Generations"
         actions={
