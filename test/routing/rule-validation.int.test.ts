@@ -45,6 +45,10 @@ test.serial('POST and PUT of one rule: unknown destination and a label the model
   t.is(dest.json.message, 'destinations[1]: destination "research" is not configured (configured: pacs)');
   t.is(dest.json.issues?.[0]?.rule, 'c');
   t.is((await send('POST', '/api/v1/rules', ok('c'))).status, 201);
+  // …and a destination a rule names cannot be deleted from under it.
+  const del = await fetch(`${n.url}/api/v1/destinations/pacs`, { method: 'DELETE' });
+  t.is(del.status, 409);
+  t.is(((await del.json()) as { message: string }).message, 'destination "pacs" is used by rule c; remove it from it first');
   const label = await send('PUT', '/api/v1/rules/c', { ...ok('c'), destinations: [{ name: 'pacs', seg: { labels: ['soleus', 'gastrocnemius medialis'] } }] });
   t.is(label.status, 400);
   t.regex(label.json.message, /^destinations\[0\]\.seg\.labels\[1\]: label "gastrocnemius medialis" is not a label of model "leg-demo" \(labels: soleus, gastrocnemius_medialis, /);
