@@ -83,7 +83,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   const audit = new AuditLog(db);
   // Learning (issue 6): a candidate under the shadow policy runs beside each routed inference.
   const shadow: ShadowRunner = new ShadowRunner({ db, models, policy: (id: string): Policy => learning.policy(id), log: log.child({ component: 'shadow' }), idleReleaseMs: config.inference.idleReleaseSeconds * 1000 });
-  const routing: Routing = new Routing({ config, db, archive, models, log, afterSegment: shadow.afterSegment });
+  const routing: Routing = new Routing({ config, db, archive, models, log, afterSegment: shadow.afterSegment, audit });
   const learning: LearningService = new LearningService({ config: config.learning, archive, models, queue: routing.queue, audit, log: log.child({ component: 'learning' }) });
   const federation = new FederationClient(config.federation, { db, registry: models, log, dataDir, localSets: (id) => learning.localSets(id) });
   // A candidate the local gate accepted goes to the central server as a delta (issue 7).
@@ -99,7 +99,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   app.use(requestContext(log));
   app.use(metrics.middleware());
   app.use(authenticate(config.auth.tokens, { isPublic: (p) => isPublicViewerPath(p) || isPublicConsolePath(p) }));
-  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive, audit, models), jobsRouter(db, routing.queue, audit), exportRouter(db, routing.destinations, audit, config.dimse.aeTitle), auditRouter(audit), overviewRouter({ archive, destinations: routing.destinations, config }), consoleRouter(), federationRouter(federation), learningRouter({ models, learning, audit })]) {
+  for (const router of [healthRouter(archive, metrics, () => routing.fileStatus), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive, audit, models, (actor) => routing.reloadConfigFile(actor)), jobsRouter(db, routing.queue, audit), exportRouter(db, routing.destinations, audit, config.dimse.aeTitle, async (name) => (await routing.rules.current()).rules.filter((r) => r.destinations.some((d) => d.name === name)).map((r) => r.id)), auditRouter(audit), overviewRouter({ archive, destinations: routing.destinations, config }), consoleRouter(), federationRouter(federation), learningRouter({ models, learning, audit })]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

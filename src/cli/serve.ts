@@ -3,6 +3,7 @@ import { buildNode, type Node } from '../app.js';
 import type { Config } from '../config/schema.js';
 import { startDimseServer, type DimseServer } from '../dimse/dimse-server.js';
 import { isLoopbackHost } from '../http/auth.js';
+import { RulesFileError } from '../routing/rules-file.js';
 
 /** `dafne-node serve`: HTTP (DICOMweb, API, viewer), job workers and the scheduler in one process until SIGINT/SIGTERM. */
 export async function serve(config: Config): Promise<number> {
@@ -18,7 +19,19 @@ export async function serve(config: Config): Promise<number> {
   }
   const node = await buildNode(config);
   // Routing (issue 4): rules / destinations file, job workers and the stability scheduler, in-process.
-  await node.routing.importConfigFile();
+  // A rules file that names a model or destination the node lacks stops the start, like a bad config
+  // key (docs/decisions.md "Routing"): the admin is there, and a node routing nothing would be silent.
+  try {
+    await node.routing.importConfigFile();
+  } catch (err) {
+    await node.close();
+    if (!(err instanceof RulesFileError)) throw err;
+    process.stderr.write(`dafne-node: ${err.message}\n`);
+    return 78;
+  }
+  // SIGHUP re-reads the rules file; a refused file leaves the rules in force (and is logged, in /readyz and the audit).
+  const reload = (): void => void node.routing.reloadConfigFile().catch((err: unknown) => node.log.error({ err }, 'reloading the routing rules file failed'));
+  process.on('SIGHUP', reload);
   await node.routing.startWorkers();
   node.routing.startScheduler();
   // Federation (issue 7): upload queue loop and the pull schedule; idle unless federation is configured.
@@ -44,6 +57,7 @@ export async function serve(config: Config): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.off('SIGHUP', reload);
   node.log.info('shutting down');
   await dimseServer?.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -64,7 +64,12 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     } else setPath(merged, keys, value);
   }
   for (const [dotted, value] of Object.entries(overrides)) setPath(merged, dotted.split('.'), value);
-  return validateConfig(merged, file);
+  const config = validateConfig(merged, file);
+  // Written next to the config file, read from it: `rulesFile: routing.yaml` in /etc/dafne/site.yaml
+  // is /etc/dafne/routing.yaml whatever directory the service was started from.
+  const rules = config.routing.rulesFile;
+  if (rules !== undefined && !path.isAbsolute(rules)) config.routing.rulesFile = path.resolve(path.dirname(path.resolve(file)), rules);
+  return config;
 }
 
 export function validateConfig(input: unknown, source = 'config'): Config {

@@ -18,7 +18,7 @@ function mapErrors(err: unknown): never {
 }
 
 /** /api/v1/destinations (admin) with the connectivity test, and /api/v1/deliveries. */
-export function exportRouter(db: Database, destinations: DestinationStore, audit: AuditLog, callingAeTitle: string): Router<AppState> {
+export function exportRouter(db: Database, destinations: DestinationStore, audit: AuditLog, callingAeTitle: string, usedBy: (name: string) => Promise<string[]> = async () => []): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1' });
   const admin = requireRole('admin');
 
@@ -36,6 +36,10 @@ export function exportRouter(db: Database, destinations: DestinationStore, audit
     ctx.body = redact(d);
   });
   router.delete('/destinations/:name', admin, async (ctx) => {
+    // Rules may name only configured destinations (issue 17): deleting one a rule names would make
+    // that rule refer to nothing (its deliveries dead-letter); the admin edits the rules first.
+    const rules = await usedBy(String(ctx.params.name));
+    if (rules.length) throw httpError('conflict', `destination "${ctx.params.name}" is used by rule${rules.length > 1 ? 's' : ''} ${rules.join(', ')}; remove it from ${rules.length > 1 ? 'them' : 'it'} first`);
     await destinations.remove(String(ctx.params.name)).catch(mapErrors);
     await audit.record({ actor: auditActor(ctx), action: 'destination.delete', target: `destination:${ctx.params.name}` });
     ctx.status = 204;

@@ -23,7 +23,7 @@ export function requestContext(log: Logger): Middleware<AppState> {
       if (err instanceof HttpError) {
         ctx.status = err.status;
         for (const [k, v] of Object.entries(err.headers)) ctx.set(k, v);
-        ctx.body = { error: err.code, message: err.message, requestId };
+        ctx.body = { error: err.code, message: err.message, ...err.details, requestId };
       } else {
         const status = (err as { status?: number; expose?: boolean }).status;
         if (status && status >= 400 && status < 500 && (err as { expose?: boolean }).expose) {

@@ -27,6 +27,8 @@ export class HttpError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Extra fields of the JSON body, e.g. `issues` naming each invalid rule and field. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -34,4 +36,4 @@ export class HttpError extends Error {
   }
 }
 
-export const httpError = (code: ErrorCode, message: string, headers?: Record<string, string>): HttpError => new HttpError(code, message, headers);
+export const httpError = (code: ErrorCode, message: string, headers?: Record<string, string>, details?: Record<string, unknown>): HttpError => new HttpError(code, message, headers, details);

@@ -3,6 +3,7 @@ import type { ModelCard } from '../inference/model-card.js';
 import { evaluateRules, type RuleResult } from './matcher.js';
 import { planeSummary, previewPlan, type PlanPreview, type PlaneSummary } from './model-plan.js';
 import { exclusionOf, selectRuns } from './route-series.js';
+import { modelNotInstalled, type RuleIssue } from './rule-references.js';
 import type { Rule } from './rule-types.js';
 import { estimateSeriesGeometry } from './series-geometry.js';
 import { loadSeriesSnapshot } from './series-snapshot.js';
@@ -37,6 +38,8 @@ export interface DryRunResult {
   evaluated: number;
   matches: DryRunSeries[];
   conflicts: Conflict[];
+  /** What saving these rules would refuse (an uninstalled model, an unknown destination or label); set by the API. */
+  issues?: RuleIssue[];
 }
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
@@ -48,7 +51,7 @@ const r2 = (v: number): number => Math.round(v * 100) / 100;
  * Each series it reports also gets its plane and, per model that would run, the plan inference
  * would follow (direct / reformat / skip and why, issue 14), from two headers per series.
  */
-export async function dryRun(deps: { archive: Archive; models: ModelCards }, rules: readonly Rule[], seriesUids: readonly string[], focus?: string): Promise<DryRunResult> {
+export async function dryRun(deps: { archive: Archive; models: ModelCards; installed?: string[] }, rules: readonly Rule[], seriesUids: readonly string[], focus?: string): Promise<DryRunResult> {
   const { archive } = deps;
   const matches: DryRunSeries[] = [];
   const overlaps = new Map<string, { a: Rule; b: Rule; series: string[] }>();
@@ -58,7 +61,7 @@ export async function dryRun(deps: { archive: Archive; models: ModelCards }, rul
     let c = cards.get(id);
     if (!c) {
       c = deps.models.activeCard(id).then(
-        (card) => card ?? `model "${id}" is not installed (dafne-node model list)`,
+        (card) => card ?? modelNotInstalled(id, deps.installed ?? []),
         (err: unknown) => `model "${id}" cannot be read: ${(err as Error).message}`,
       );
       cards.set(id, c);

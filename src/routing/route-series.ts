@@ -3,6 +3,8 @@ import type { Database } from '../db/data-source.js';
 import { jobIdFor } from '../jobs/boss-db.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { evaluateRules, type RuleResult } from './matcher.js';
+import type { ModelCard } from '../inference/model-card.js';
+import { modelNotInstalled } from './rule-references.js';
 import type { RuleStore } from './rule-store.js';
 import type { Rule, SegOptions } from './rule-types.js';
 import type { SeriesSnapshot } from './series-snapshot.js';
@@ -21,7 +23,7 @@ export interface InferenceJobData {
   review: 'immediate' | 'after-review';
 }
 
-export type EvaluationOutcome = 'matched' | 'no-match' | 'own-result' | 'not-image' | 'unchanged';
+export type EvaluationOutcome = 'matched' | 'no-match' | 'own-result' | 'not-image' | 'unchanged' | 'model-not-installed';
 
 export interface EvaluationRecord {
   seriesInstanceUid: string;
@@ -30,7 +32,8 @@ export interface EvaluationRecord {
   outcome: EvaluationOutcome;
   matchedRules: string[];
   details: RuleResult[];
-  jobs: { jobId: string; ruleId: string; model: string; created: boolean }[];
+  /** One entry per rule that runs; a rule whose model is not installed has no job and says so in `reason`. */
+  jobs: { jobId: string | null; ruleId: string; model: string; created: boolean; reason?: string }[];
 }
 
 // Never routed into inference (PS3.3 C.7.3.1 Modality): segmentations, reports, key objects, states.
@@ -61,6 +64,8 @@ export interface RouteDeps {
   rules: RuleStore;
   queue: JobQueue;
   log: Logger;
+  /** The registry, asked at routing time: a rule written when its model was installed may outlive it. */
+  models: { activeCard(id: string): Promise<ModelCard | undefined>; list(): Promise<{ id: string; active: unknown }[]> };
 }
 
 /**
@@ -82,16 +87,27 @@ export async function routeStableSeries(deps: RouteDeps, s: SeriesSnapshot, prev
     else {
       const jobs: EvaluationRecord['jobs'] = [];
       for (const rule of selectRuns(matched)) {
+        // Checked when the rule was saved, but models can go (or a rule set predates the check): no
+        // job that could only fail; the evaluation says why, and the other rules still run.
+        const card = await deps.models.activeCard(rule.model).catch(() => undefined);
+        if (!card) {
+          const installed = (await deps.models.list()).filter((m) => m.active).map((m) => m.id);
+          jobs.push({ jobId: null, ruleId: rule.id, model: rule.model, created: false, reason: modelNotInstalled(rule.model, installed) });
+          continue;
+        }
         const id = jobIdFor(`inference:${s.seriesInstanceUid}:${s.fingerprint}:${rule.id}:${rule.model}`);
         const data: InferenceJobData = { ...base, studyInstanceUid: s.studyInstanceUid, ruleId: rule.id, model: rule.model, destinations: rule.destinations, review: rule.review };
         const created = (await deps.queue.send(INFERENCE_JOB, data, { id, priority: rule.priority })) !== null;
         jobs.push({ jobId: id, ruleId: rule.id, model: rule.model, created });
       }
-      record = { ...base, outcome: 'matched', matchedRules: matched.map((r) => r.id), details: results, jobs };
+      const outcome = jobs.every((j) => j.jobId === null) ? 'model-not-installed' : 'matched';
+      record = { ...base, outcome, matchedRules: matched.map((r) => r.id), details: results, jobs };
     }
   }
   await recordEvaluation(deps.db, record, s);
-  deps.log.info({ outcome: record.outcome, rules: record.matchedRules, jobs: record.jobs.length }, 'series stable: routed');
+  const missing = record.jobs.filter((j) => j.reason).map((j) => `${j.ruleId}: ${j.reason}`);
+  if (missing.length) deps.log.warn({ outcome: record.outcome, rules: record.matchedRules, missing }, 'series stable: a matching rule names a model that is not installed');
+  else deps.log.info({ outcome: record.outcome, rules: record.matchedRules, jobs: record.jobs.length }, 'series stable: routed');
   return record;
 }
 

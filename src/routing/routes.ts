@@ -10,14 +10,17 @@ import { httpError } from '../http/errors.js';
 import { readJsonBody } from '../http/json-body.js';
 import { dryRun, recentSeries, type ModelCards } from './dry-run.js';
 import { listEvaluations } from './route-series.js';
-import { parseRule, RuleStoreError, type RuleStore } from './rule-store.js';
-import { ruleSetSchema, type Rule } from './rule-types.js';
+import { referenceIssues } from './rule-references.js';
+import type { RulesFileStatus } from './routing-service.js';
+import { parseRule, parseRuleSet, RuleStoreError, type RuleStore } from './rule-store.js';
+import type { Rule } from './rule-types.js';
 
 const actorOf = (ctx: AppContext): string => `api:${ctx.state.principal.name}`;
 const q = (ctx: AppContext, name: string): string | undefined => (typeof ctx.query[name] === 'string' && ctx.query[name] !== '' ? (ctx.query[name] as string) : undefined);
 
 function mapErrors(err: unknown): never {
-  if (err instanceof RuleStoreError) throw httpError(err.code === 'not-found' ? 'not_found' : err.code === 'conflict' ? 'conflict' : 'bad_request', err.message);
+  // 400 bodies carry `issues` ({ rule, path, message }), so the console can point at the field.
+  if (err instanceof RuleStoreError) throw httpError(err.code === 'not-found' ? 'not_found' : err.code === 'conflict' ? 'conflict' : 'bad_request', err.message, undefined, err.issues.length ? { issues: err.issues } : undefined);
   throw err;
 }
 
@@ -33,7 +36,7 @@ const DryRunBody = z
   .strict();
 
 /** /api/v1/rules (admin): the versioned rule set, dry-run, and the record of every evaluation. */
-export function routingRouter(rules: RuleStore, archive: Archive, audit: AuditLog, models: ModelCards): Router<AppState> {
+export function routingRouter(rules: RuleStore, archive: Archive, audit: AuditLog, models: ModelCards, reloadFile?: (actor: string) => Promise<RulesFileStatus | undefined>): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1' });
   const admin = requireRole('admin');
   // Every change also goes to the node-wide audit trail (docs/console.md), besides the rule history.
@@ -63,23 +66,29 @@ export function routingRouter(rules: RuleStore, archive: Archive, audit: AuditLo
     if (!parsed.success) throw httpError('bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const b = parsed.data;
     let set: Rule[];
-    let focus: string | undefined;
+    let focus: Rule | undefined;
     try {
-      if (b.rules !== undefined) {
-        const r = ruleSetSchema.safeParse(b.rules);
-        if (!r.success) throw new RuleStoreError(r.error.issues.map((i) => `rules.${i.path.join('.')}: ${i.message}`).join('; '), 'invalid');
-        set = r.data;
-      } else set = (await rules.current()).rules;
-      if (b.rule !== undefined) {
-        const rule = parseRule(b.rule);
-        focus = rule.id;
-        set = [...set.filter((r) => r.id !== rule.id), rule];
-      }
+      // A schema error is still a 400: there is no rule to evaluate. Reference problems are not:
+      // the dry-run evaluates the rules and reports them in `issues` (what saving would refuse).
+      set = b.rules !== undefined ? parseRuleSet(b.rules) : (await rules.current()).rules;
+      if (b.rule !== undefined) focus = parseRule(b.rule);
     } catch (err) {
       mapErrors(err);
     }
+    const refs = await rules.referencesNow();
+    // The set's rules keep their index in it (`rules[2].model`); the tried rule is `rule.model`.
+    const issues = [...referenceIssues(set, refs).filter((x) => x.rule !== focus?.id), ...(focus ? referenceIssues([focus], refs, () => 'rule') : [])];
+    if (focus) set = [...set.filter((r) => r.id !== focus.id), focus];
     const series = b.seriesInstanceUids ?? (await recentSeries(archive, b.limit));
-    ctx.body = await dryRun({ archive, models }, set, series, focus);
+    ctx.body = { ...(await dryRun({ archive, models, installed: [...refs.models.keys()] }, set, series, focus?.id)), issues };
+  });
+  // Re-reads routing.rulesFile, like SIGHUP: 400 with the file's problems when it is refused (the
+  // rule set in force stays), 404 when the node has no rules file.
+  router.post('/rules/reload', admin, async (ctx) => {
+    const status = await reloadFile?.(auditActor(ctx));
+    if (!status) throw httpError('not_found', 'this node has no routing.rulesFile');
+    if (!status.ok) throw httpError('bad_request', status.error ?? 'the rules file was refused', undefined, { file: status.file, version: status.version, issues: status.issues ?? [] });
+    ctx.body = status;
   });
   router.get('/rules/:id', admin, async (ctx) => {
     const rule = (await rules.current()).rules.find((r) => r.id === ctx.params.id);

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { parse as parseYaml } from 'yaml';
 import type { Archive } from '../archive/archive.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { StoreResult } from '../archive/ingest.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/data-source.js';
@@ -13,7 +11,9 @@ import type { ModelRegistry } from '../inference/model-registry.js';
 import { JobQueue } from '../jobs/queue.js';
 import { VERSION } from '../version.js';
 import { INFERENCE_JOB, type InferenceJobData } from './route-series.js';
+import { loadReferences, type RuleIssue } from './rule-references.js';
 import { RuleStore } from './rule-store.js';
+import { readRulesFile, RulesFileError } from './rules-file.js';
 import { StabilityScheduler } from './stability.js';
 
 export interface RoutingDeps {
@@ -24,6 +24,20 @@ export interface RoutingDeps {
   log: Logger;
   /** After each AI SEG is stored (learning's shadow comparison; src/learning/shadow.ts). */
   afterSegment?: InferenceDeps['afterSegment'];
+  /** Node-wide audit trail: a refused reload of the rules file is recorded there. */
+  audit?: AuditLog;
+}
+
+/** The last import of `routing.rulesFile` (/readyz shows it). */
+export interface RulesFileStatus {
+  file: string;
+  ok: boolean;
+  /** The rule-set version in force after it. */
+  version: number;
+  error?: string;
+  /** The problems, each naming the rule and field (when refused). */
+  issues?: RuleIssue[];
+  at: string;
 }
 
 /**
@@ -37,29 +51,67 @@ export class Routing {
   readonly destinations: DestinationStore;
   readonly scheduler: StabilityScheduler;
   private readonly inference: InferenceJobs;
+  /** Undefined until the rules file was imported (or when there is none). */
+  fileStatus: RulesFileStatus | undefined;
 
   constructor(private readonly deps: RoutingDeps) {
     const { config, db, archive, log } = deps;
     this.queue = new JobQueue(db, log.child({ component: 'jobs' }), config.jobs);
     this.queue.defineType(INFERENCE_JOB);
     this.queue.defineType(DELIVERY_JOB);
-    this.rules = new RuleStore(db);
     this.destinations = new DestinationStore(db);
-    this.scheduler = new StabilityScheduler(archive, { db, rules: this.rules, queue: this.queue, log: log.child({ component: 'routing' }) }, config.routing);
+    // Every change of the rules is checked against the models and destinations of this moment.
+    this.rules = new RuleStore(db, () => loadReferences({ models: deps.models, destinations: this.destinations }));
+    this.scheduler = new StabilityScheduler(archive, { db, rules: this.rules, queue: this.queue, log: log.child({ component: 'routing' }), models: deps.models }, config.routing);
     this.scheduler.onTick.push(() => releaseReviewed(db, this.queue, log));
     this.inference = new InferenceJobs({ db, archive, models: deps.models, queue: this.queue, log: log.child({ component: 'inference' }), softwareVersion: VERSION, threads: 2, idleReleaseMs: config.inference.idleReleaseSeconds * 1000, afterSegment: deps.afterSegment });
   }
 
-  /** Imports `routing.rulesFile`: destinations are upserted, rules become a new version when the file changed. */
+  /**
+   * Imports `routing.rulesFile`: destinations are upserted, rules become a new version when the
+   * file changed. The whole file is checked first (rules-file.ts), at every call even when it is
+   * unchanged, and nothing of it is applied when it fails: throws RulesFileError (`serve` exits 78).
+   */
   async importConfigFile(): Promise<void> {
     const file = this.deps.config.routing.rulesFile;
     if (!file) return;
-    const text = readFileSync(file, 'utf8');
-    const doc = (parseYaml(text) ?? {}) as { rules?: unknown; destinations?: unknown[] };
-    for (const d of doc.destinations ?? []) await this.destinations.put(d, `yaml:${file}`, 'yaml');
-    const sha = createHash('sha256').update(text).digest('hex');
-    const v = await this.rules.importIfChanged(doc.rules ?? [], sha, `yaml:${file}`);
+    const content = await readRulesFile(file, await this.rules.referencesNow());
+    for (const d of content.destinations) await this.destinations.put(d, `yaml:${file}`, 'yaml');
+    const v = await this.rules.importIfChanged(content.rules, content.sha256, `yaml:${file}`);
     if (v) this.deps.log.info({ version: v.version, rules: v.rules.length }, 'imported routing rules from the config file');
+    this.fileStatus = { file, ok: true, version: v?.version ?? (await this.rules.current()).version, at: new Date().toISOString() };
+  }
+
+  /**
+   * Reload of a running node (SIGHUP, POST /api/v1/rules/reload): like the import at start, except
+   * that a refused file leaves the rules and destinations in force untouched; the error is logged,
+   * kept for /readyz and recorded in the audit trail. Returns the status.
+   */
+  reloadConfigFile(actor = 'signal:SIGHUP'): Promise<RulesFileStatus | undefined> {
+    // One at a time: two quick SIGHUPs must not import the same file twice.
+    const run = this.reloads.then(() => this.reloadOnce(actor));
+    this.reloads = run.catch(() => undefined);
+    return run;
+  }
+
+  private reloads: Promise<unknown> = Promise.resolve();
+
+  private async reloadOnce(actor: string): Promise<RulesFileStatus | undefined> {
+    const file = this.deps.config.routing.rulesFile;
+    if (!file) return undefined;
+    const { log, audit } = this.deps;
+    try {
+      await this.importConfigFile();
+      await audit?.record({ actor, action: 'rules.file.reload', target: `file:${file}`, detail: { ok: true, version: this.fileStatus!.version } });
+      log.info({ file, version: this.fileStatus!.version }, 'routing rules file reloaded');
+    } catch (err) {
+      if (!(err instanceof RulesFileError)) throw err;
+      const version = (await this.rules.current()).version;
+      this.fileStatus = { file, ok: false, version, error: err.message, issues: err.issues, at: new Date().toISOString() };
+      await audit?.record({ actor, action: 'rules.file.refused', target: `file:${file}`, detail: { ok: false, version, error: err.message, issues: err.issues } });
+      log.error({ file, issues: err.issues, version }, `${err.message}; the rule set in force (version ${version}) stays`);
+    }
+    return this.fileStatus;
   }
 
   /** Job workers of this process (serve and worker). */

@@ -28,6 +28,7 @@ interface Row {
   matched_rules: string[] | null;
   ruleset_version: number | null;
   details: RuleResult[] | null;
+  jobs: { ruleId?: string; reason?: string }[] | null;
   evaluated_at: Date | string | null;
 }
 
@@ -44,6 +45,9 @@ function reasonsOf(details: Row['details']): string[] {
     });
 }
 
+/** Rules that matched but made no job, and why (a model that is not installed). */
+const jobReasons = (jobs: Row['jobs']): string[] => (Array.isArray(jobs) ? jobs.filter((j) => j?.reason).map((j) => `${j.ruleId}: ${j.reason}`) : []);
+
 /**
  * Recent series (GET /api/v1/series), newest first: what arrived, whether it is stable, the rule
  * that matched it (or why none did), its AI results with review status and delivery status.
@@ -55,7 +59,7 @@ export async function seriesOverview(archive: Archive, opts: { limit?: number; s
   const rows = (await archive.db.dataSource.query(
     `SELECT s.series_instance_uid, st.study_instance_uid, s.modality, s.series_description, s.last_instance_at,
             (SELECT count(*)::int FROM instance i WHERE i.series_fk = s.id) AS instances,
-            a.stable_at, e.outcome, e.matched_rules, e.ruleset_version, e.details, e.created_at AS evaluated_at
+            a.stable_at, e.outcome, e.matched_rules, e.ruleset_version, e.details, e.jobs, e.created_at AS evaluated_at
        FROM series s JOIN study st ON st.id = s.study_fk
        LEFT JOIN series_assembly a ON a.series_fk = s.id
        LEFT JOIN LATERAL (SELECT * FROM routing_evaluation re WHERE re.series_instance_uid = s.series_instance_uid ORDER BY re.id DESC LIMIT 1) e ON TRUE
@@ -80,7 +84,7 @@ export async function seriesOverview(archive: Archive, opts: { limit?: number; s
     lastInstanceAt: new Date(r.last_instance_at).toISOString(),
     stableAt: r.stable_at ? new Date(r.stable_at).toISOString() : null,
     routing: r.outcome
-      ? { outcome: r.outcome, matchedRules: r.matched_rules ?? [], rulesetVersion: r.ruleset_version === null ? null : Number(r.ruleset_version), reasons: r.outcome === 'no-match' ? reasonsOf(r.details) : [], at: new Date(r.evaluated_at!).toISOString() }
+      ? { outcome: r.outcome, matchedRules: r.matched_rules ?? [], rulesetVersion: r.ruleset_version === null ? null : Number(r.ruleset_version), reasons: r.outcome === 'no-match' ? reasonsOf(r.details) : jobReasons(r.jobs), at: new Date(r.evaluated_at!).toISOString() }
       : null,
     results: results
       .filter((x) => x.source === r.series_instance_uid)

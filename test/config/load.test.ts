@@ -60,3 +60,11 @@ test('the shipped config/default.yaml is valid', (t) => {
   t.is(c.storage.fsync, true);
   t.is(c.stow.maxRequestBytes, 4 * 1024 ** 3);
 });
+
+test('routing.rulesFile is relative to the config file, not to the working directory', (t) => {
+  const cfg = file('routing: { rulesFile: routing.yaml }\n');
+  t.is(loadConfig({ DAFNE_CONFIG: cfg }).routing.rulesFile, path.join(path.dirname(cfg), 'routing.yaml'));
+  t.is(loadConfig({ DAFNE_CONFIG: file('routing: { rulesFile: ../site/rules.yaml }\n') }).routing.rulesFile!.endsWith('/site/rules.yaml'), true);
+  t.is(loadConfig({ DAFNE_CONFIG: file('routing: { rulesFile: /etc/dafne/routing.yaml }\n') }).routing.rulesFile, '/etc/dafne/routing.yaml', 'absolute stays');
+  t.is(loadConfig({ DAFNE_CONFIG: file('{}') }).routing.rulesFile, undefined);
+});

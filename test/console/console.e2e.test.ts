@@ -1,7 +1,8 @@
 /**
  * Issue 8's proof in a real browser: Debian's Chromium (headless) driven by playwright-core against
  * a dafne-node process (PostgreSQL, tokens) with Orthanc as the PACS. An admin signs in on
- * /console/, creates a routing rule (after the node's validation message), dry-runs it, toggles and
+ * /console/, creates a routing rule (after the node's validation messages: priority range, a model
+ * that is not installed, in the dry-run and on Save), dry-runs it, toggles and
  * reverts the rule set through its history, sees an inference job appear after a STOW, sees the
  * failed delivery's reason, fixes the destination and retries it (the SEG lands in Orthanc), reads
  * the series list, opens the learning curve, promotes and rolls back, reads the continual-learning
@@ -143,7 +144,17 @@ test.serial('create a rule (after a validation message), dry-run it, disable and
   await page.locator('[data-testid="rule-error"]').filter({ hasText: 'priority' }).waitFor();
   t.regex(await page.locator('[data-testid="rule-error"]').innerText(), /priority: .*100/i);
   await form.locator('input[name="priority"]').fill('10');
+  // Issue 17: a model that is not installed — the dry-run says so, Save is refused naming the field.
+  await form.locator('input[name="model"]').fill('leg');
   await form.locator('[data-action="dry-run"]').click();
+  const notInstalled = /^model: model "leg" is not installed \(installed: [^)]*leg-demo[^)]*\)$/;
+  t.regex(await page.locator('[data-testid="dry-run-issues"] li').first().innerText(), notInstalled);
+  await form.locator('[data-action="save-rule"]').click();
+  await page.locator('[data-testid="rule-error"]').filter({ hasText: 'not installed' }).waitFor();
+  t.regex(await page.locator('[data-testid="rule-error"]').innerText(), /^model: model "leg" is not installed \(installed: [^)]*leg-demo[^)]*\) \(HTTP 400\)$/);
+  await form.locator('input[name="model"]').fill(MODEL_ID);
+  await form.locator('[data-action="dry-run"]').click();
+  await page.locator('[data-testid="dry-run-issues"]').waitFor({ state: 'detached' }); // the new answer is shown
   const summary = page.locator('[data-testid="dry-run-summary"]');
   await summary.waitFor();
   t.regex(await summary.innerText(), /Would match 1 of \d+ stored series; overlaps rule legs-basic \(1 series\)/);

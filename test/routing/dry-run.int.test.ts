@@ -48,12 +48,14 @@ test.after.always(async () => {
 });
 
 const RULES = [
-  { id: 'legs', priority: 10, when: { Modality: 'MR', SeriesDescription: { wildcard: '*leg*' }, Rows: { range: { min: 40 } } }, model: 'leg', destinations: ['pacs'] },
-  { id: 'axial', priority: 5, when: { SeriesDescription: { regex: 'axial$' }, ImageType: { present: true } }, model: 'leg' },
-  { id: 'arms', when: { SeriesDescription: { in: ['T2 ARM CORONAL'] }, Sender: { present: true } }, model: 'arm' },
+  { id: 'legs', priority: 10, when: { Modality: 'MR', SeriesDescription: { wildcard: '*leg*' }, Rows: { range: { min: 40 } } }, model: 'leg-demo', destinations: ['pacs'] },
+  { id: 'axial', priority: 5, when: { SeriesDescription: { regex: 'axial$' }, ImageType: { present: true } }, model: 'leg-demo' },
+  { id: 'arms', when: { SeriesDescription: { in: ['T2 ARM CORONAL'] }, Sender: { present: true } }, model: 'leg-demo' },
 ];
 
 test.serial('rules API: every change is a new version with who and when; revert brings an old one back', async (t) => {
+  // Rules may name only configured destinations (and installed models: the demo model is).
+  await api(n.url, '/api/v1/destinations/pacs', { method: 'PUT', body: { name: 'pacs', url: 'http://127.0.0.1:9/dicom-web' } });
   const v1 = await api<RuleSetVersion>(n.url, '/api/v1/rules', { method: 'PUT', body: { rules: RULES } });
   t.is(v1.rules.length, 3);
   t.is(v1.actor, 'api:local');
@@ -76,9 +78,8 @@ test.serial('dry-run: expected matches per series, and the two overlapping rules
   t.is(r.evaluated, 3);
   const byUid = new Map(r.matches.map((m) => [m.seriesInstanceUid, m]));
   t.deepEqual(byUid.get(uids.leg)?.matchedRules, ['legs', 'axial']);
-  t.deepEqual(byUid.get(uids.leg)?.wouldRun, [
-    { ruleId: 'legs', model: 'leg', destinations: ['pacs'], plan: { action: 'model-not-installed', target: null, inPlaneSampling: null, reason: 'model "leg" is not installed (dafne-node model list)' } },
-  ]);
+  t.deepEqual(byUid.get(uids.leg)?.wouldRun.map((w) => [w.ruleId, w.model, w.destinations, w.plan.action]), [['legs', 'leg-demo', ['pacs'], 'direct']]);
+  t.deepEqual(r.issues, [], 'the current set refers only to what the node has');
   t.deepEqual(byUid.get(uids.arm)?.matchedRules, ['arms'], 'Sender is recorded from the STOW token');
   t.false(byUid.has(uids.other), 'the localizer matches nothing');
   t.is(r.conflicts.length, 1);
@@ -117,7 +118,8 @@ test.serial('dry-run: the plane of each series and what the axial demo model wou
   t.deepEqual(coarse.geometry, { slices: 6, spacing: [1.5, 1.5, 6] });
   t.deepEqual(coarse.matchedRules, ['any-plane', 'missing'], 'Plane: axial does not match a coronal series');
   t.deepEqual(plan(coarse, 'leg-demo'), { action: 'skip', target: 'axial', inPlaneSampling: 6, reason: 'skipped: plane coronal, spacing 6 mm > 3 mm tolerated by the axial model' });
-  t.deepEqual(plan(coarse, 'no-such-model'), { action: 'model-not-installed', target: null, inPlaneSampling: null, reason: 'model "no-such-model" is not installed (dafne-node model list)' });
+  t.deepEqual(plan(coarse, 'no-such-model'), { action: 'model-not-installed', target: null, inPlaneSampling: null, reason: 'model "no-such-model" is not installed (installed: leg-demo)' });
+  t.deepEqual(r.issues, [{ rule: 'missing', path: 'rules[2].model', message: 'model "no-such-model" is not installed (installed: leg-demo)' }], 'what saving this set would refuse');
 
   const fine = byUid.get(planes.fineCoronal)!;
   t.is(fine.plane?.plane, 'coronal');

@@ -38,6 +38,8 @@ interface DryRun {
     wouldRun: { ruleId: string; model: string; destinations: string[]; plan: Plan }[];
   }[];
   conflicts: { rules: [string, string]; series: string[]; sameModel: boolean; resolution: string }[];
+  /** What saving would refuse (a model not installed, an unknown destination or label): docs/routing.md. */
+  issues?: { rule: string; path: string; message: string }[];
 }
 
 /** A condition as an admin reads it: `Modality = "MR"`, `SeriesDescription ~ "*leg*"`, else its JSON. */
@@ -251,8 +253,19 @@ function RuleEditor({ rule, onClose, onSaved }: { rule?: Rule; onClose: () => vo
 function DryRunResult({ result, ruleId }: { result: DryRun; ruleId: string }) {
   const hits = result.matches.filter((m) => m.matchedRules.includes(ruleId));
   const overlaps = result.conflicts.filter((c) => c.rules.includes(ruleId));
+  // The tried rule's problems come first: they are why Save would answer 400.
+  const issues = result.issues?.filter((x) => x.rule === ruleId) ?? [];
   return (
     <div class="dry-run" data-testid="dry-run">
+      {issues.length ? (
+        <ul class="error" data-testid="dry-run-issues">
+          {issues.map((x) => (
+            <li key={x.path}>
+              {x.path.replace(/^rule\./, '')}: {x.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <p data-testid="dry-run-summary">
         Would match <strong>{hits.length}</strong> of {result.evaluated} stored series
         {overlaps.length ? `; overlaps ${overlaps.map((c) => `rule ${c.rules.find((r) => r !== ruleId)} (${c.series.length} series)`).join(', ')}` : '; no overlap with other rules'}.
