@@ -4,7 +4,8 @@ import { IngestSession } from '../archive/ingest.js';
 import type { InstanceRecord } from '../archive/instance-record.js';
 import type { Database } from '../db/data-source.js';
 import type { PlanePlan } from '../dicom/plane.js';
-import { enqueueDeliveries } from '../export/deliveries.js';
+import { DELIVERY_JOB, enqueueDeliveries } from '../export/deliveries.js';
+import { cancelSupersededJobs } from '../export/supersede.js';
 import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue.js';
 import type { InferenceJobData } from '../routing/route-series.js';
 import { loadSeriesSnapshot } from '../routing/series-snapshot.js';
@@ -88,6 +89,8 @@ export class InferenceJobs {
       if (!made) return { superseded: true };
       row = made.row;
       variants = made.variants;
+      // After the commit: queue statements never run inside an index transaction (docs/routing.md, Jobs).
+      await cancelSupersededJobs(this.deps.queue, DELIVERY_JOB, row.cancelledJobs ?? [], this.deps.log);
     } else if (row.outcome === 'segmented') {
       variants.set('default', row.sop!);
       // Variant SEGs of an earlier attempt are found through their delivery rows.
