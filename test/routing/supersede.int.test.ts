@@ -25,7 +25,17 @@ const test = testNeeding('orthanc');
 let node: NodeProcess;
 let pacs: OrthancHarness;
 let gate: Server;
+let keeper: Server;
 let gateOpen = false;
+
+/** A STOW-RS destination that keeps everything and cannot delete: 200 without a body to every request. */
+function startKeeper(): Promise<Server> {
+  const s = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+  });
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
+}
 
 /** An HTTP gate in front of Orthanc: 503 while closed, a plain forwarder while open. */
 function startGate(target: () => string): Promise<Server> {
@@ -50,11 +60,12 @@ function startGate(target: () => string): Promise<Server> {
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
 }
 
-const rule = (id: string, description: string, destination: string) => ({ id, priority: 10, quietSeconds: 1, when: { Modality: 'MR', SeriesDescription: { wildcard: description } }, model: MODEL_ID, destinations: [destination], review: 'immediate' });
+const rule = (id: string, description: string, destinations: string[]) => ({ id, priority: 10, quietSeconds: 1, when: { Modality: 'MR', SeriesDescription: { wildcard: description } }, model: MODEL_ID, destinations, review: 'immediate' });
 
 test.before(async () => {
   pacs = await startOrthanc({ stableAge: 1, luaScripts: [ROUTE_LUA] });
   gate = await startGate(() => pacs.url);
+  keeper = await startKeeper();
   const gateUrl = `http://127.0.0.1:${(gate.address() as AddressInfo).port}`;
   // Orthanc's DICOMweb plugin (1.7) has no DELETE, so the delete goes to its REST API.
   const removeSuperseded = { via: 'orthanc', url: pacs.url };
@@ -62,14 +73,15 @@ test.before(async () => {
     destinations: [
       { name: 'pacs', url: `${pacs.url}/dicom-web`, timeoutSeconds: 5, removeSuperseded },
       { name: 'gated', url: `${gateUrl}/dicom-web`, timeoutSeconds: 5, removeSuperseded },
+      { name: 'keeper', url: `http://127.0.0.1:${(keeper.address() as AddressInfo).port}/dicomweb`, timeoutSeconds: 5 },
     ],
-    rules: [rule('late-route', '*late delivered*', 'pacs'), rule('gated-route', '*late gated*', 'gated')],
+    rules: [rule('late-route', '*late delivered*', ['pacs', 'keeper']), rule('gated-route', '*late gated*', ['gated'])],
   });
   await pacs.registerDicomWebServer('node', `${node.url}/dicomweb/`);
 });
 
 test.after.always(async () => {
-  await Promise.all([pacs?.stop(), node?.stop(), new Promise((r) => gate?.close(r))]);
+  await Promise.all([pacs?.stop(), node?.stop(), new Promise((r) => gate?.close(r)), new Promise((r) => keeper?.close(r))]);
   node?.cleanup();
 });
 
@@ -87,6 +99,8 @@ async function assertOneCurrentSeg(t: ExecutionContext, leg: LegSeries, sop: str
   const meta = (await (await fetch(`${root}/studies/${study}/series/${segs[0]!.series}/metadata`)).json()) as Json[];
   const refSeries = meta[0]!['00081115']?.Value?.[0] as Json | undefined;
   t.is(refSeries?.['0020000E']?.Value?.[0], leg.series.seriesInstanceUID);
+  // Where a PACS cannot delete the old SEG, the description says which one is current.
+  t.regex(String(meta[0]!['0008103E']?.Value?.[0]), / rev 2$/);
   const refs = ((refSeries?.['0008114A']?.Value ?? []) as Json[]).map((i) => i['00081155']?.Value?.[0] as string);
   t.deepEqual([...refs].sort(), [...leg.series.sopInstanceUIDs].sort());
   const read = readSeg(await retrieveInstance(root, study, segs[0]!.series, sop), leg.geometry);
@@ -117,6 +131,14 @@ test.serial('slices 11–20 after the first SEG was delivered: the re-run SEG re
   t.regex(done.old.reason ?? '', /^superseded; deleted by Orthanc REST/);
   t.not(done.current.aiResultId, done.old.aiResultId);
   await assertOneCurrentSeg(t, leg, done.current.sopInstanceUid);
+  // A destination that cannot delete keeps both; the old delivery says it is superseded and still there.
+  const kept = await waitFor(async () => {
+    const all = await deliveries('keeper');
+    const old = all.find((d) => d.aiResultId === done.old.aiResultId);
+    return all.some((d) => d.aiResultId === done.current.aiResultId && d.status === 'delivered') && /still at the destination/.test(old?.reason ?? '') ? old : undefined;
+  }, 60_000, 'the old SEG at the keeper flagged as superseded');
+  t.is(kept.status, 'delivered');
+  t.regex(kept.reason ?? '', /^superseded by ai_result \d+; still at the destination, which cannot delete it/);
 });
 
 test.serial('slices 11–20 while the first SEG still waits for its destination: that delivery is cancelled (superseded) and never reaches Orthanc', async (t) => {
