@@ -20,7 +20,9 @@ const test = testNeeding('orthanc');
  * Two ways the first SEG can stand: already delivered (it is deleted at the destination through
  * Orthanc's REST API and its delivery ends `retracted`), or still waiting to be delivered (the
  * delivery is cancelled with reason `superseded` and never reaches the PACS). For the second, the
- * destination is Orthanc behind a gate that answers 503 until the test opens it.
+ * destination is Orthanc behind a gate that answers 503 until the test opens it. A third case sends
+ * 11–20 the moment the first job started: the end state must be the same whichever way that race
+ * goes (the first run drops its outdated SEG, or makes one that is then cancelled or retracted).
  */
 let node: NodeProcess;
 let pacs: OrthancHarness;
@@ -75,7 +77,7 @@ test.before(async () => {
       { name: 'gated', url: `${gateUrl}/dicom-web`, timeoutSeconds: 5, removeSuperseded },
       { name: 'keeper', url: `http://127.0.0.1:${(keeper.address() as AddressInfo).port}/dicomweb`, timeoutSeconds: 5 },
     ],
-    rules: [rule('late-route', '*late delivered*', ['pacs', 'keeper']), rule('gated-route', '*late gated*', ['gated'])],
+    rules: [rule('late-route', '*late delivered*', ['pacs', 'keeper']), rule('gated-route', '*late gated*', ['gated']), rule('started-route', '*late started*', ['pacs'])],
   });
   await pacs.registerDicomWebServer('node', `${node.url}/dicomweb/`);
 });
@@ -89,7 +91,7 @@ type Json = Record<string, { Value?: unknown[] }>;
 const deliveries = (dest: string) => api<DeliveryView[]>(node.url, `/api/v1/deliveries?destination=${dest}&limit=1000`);
 
 /** Orthanc holds exactly one SEG for the study: the one of `sop`, on all 20 slices, voxel-exact. */
-async function assertOneCurrentSeg(t: ExecutionContext, leg: LegSeries, sop: string): Promise<void> {
+async function assertOneCurrentSeg(t: ExecutionContext, leg: LegSeries, sop: string, revision = 2): Promise<void> {
   const root = `${pacs.url}/dicom-web`;
   const study = leg.series.studyInstanceUID;
   const segs = await segInstances(root, study);
@@ -100,7 +102,9 @@ async function assertOneCurrentSeg(t: ExecutionContext, leg: LegSeries, sop: str
   const refSeries = meta[0]!['00081115']?.Value?.[0] as Json | undefined;
   t.is(refSeries?.['0020000E']?.Value?.[0], leg.series.seriesInstanceUID);
   // Where a PACS cannot delete the old SEG, the description says which one is current.
-  t.regex(String(meta[0]!['0008103E']?.Value?.[0]), / rev 2$/);
+  const description = String(meta[0]!['0008103E']?.Value?.[0]);
+  if (revision > 1) t.regex(description, new RegExp(` rev ${revision}$`));
+  else t.notRegex(description, / rev \d+$/);
   const refs = ((refSeries?.['0008114A']?.Value ?? []) as Json[]).map((i) => i['00081155']?.Value?.[0] as string);
   t.deepEqual([...refs].sort(), [...leg.series.sopInstanceUIDs].sort());
   const read = readSeg(await retrieveInstance(root, study, segs[0]!.series, sop), leg.geometry);
@@ -164,4 +168,27 @@ test.serial('slices 11–20 while the first SEG still waits for its destination:
   t.is(after.attempts, cancelled.attempts, 'and is not attempted again');
   t.is((await pacs.lookup(first.sopInstanceUid)).length, 0, 'the superseded SEG never reached Orthanc');
   await assertOneCurrentSeg(t, leg, current.sopInstanceUid);
+});
+
+test.serial('slices 11–20 as soon as the first job started: whichever way the race goes, one current SEG in Orthanc', async (t) => {
+  const before = new Set((await deliveries('pacs')).map((d) => d.id));
+  const leg = await legSeries({ description: 'T1 late started leg', slices: 20 });
+  const series = leg.series.seriesInstanceUID;
+  const jobs = async () => (await api<JobView[]>(node.url, '/api/v1/jobs?type=inference&limit=1000')).filter((j) => (j.data as { seriesInstanceUid: string }).seriesInstanceUid === series);
+  await uploadAll(leg.series.files.slice(0, 10));
+  await waitFor(async () => (await jobs()).some((j) => j.state === 'active' || j.state === 'completed'), 90_000, 'the first inference job started', 20);
+  await uploadAll(leg.series.files.slice(10));
+  // Settled: both contents ran, every delivery of this series is final, exactly one of them delivered.
+  const current = await waitFor(async () => {
+    const js = await jobs();
+    if (js.length < 2 || js.some((j) => j.state !== 'completed')) return undefined;
+    const mine = (await deliveries('pacs')).filter((d) => !before.has(d.id));
+    if (mine.some((d) => !['delivered', 'cancelled', 'retracted'].includes(d.status))) return undefined;
+    const delivered = mine.filter((d) => d.status === 'delivered');
+    const inPacs = await segInstances(`${pacs.url}/dicom-web`, leg.series.studyInstanceUID);
+    return delivered.length === 1 && inPacs.length === 1 && inPacs[0]!.sop === delivered[0]!.sopInstanceUid ? delivered[0] : undefined;
+  }, 120_000, 'one delivered SEG for the series, the rest cancelled or retracted');
+  const dropped = (await jobs()).some((j) => (j.output as { superseded?: boolean } | null)?.superseded === true);
+  t.log(dropped ? 'the first run noticed the new slices and made no SEG' : 'the first run made a SEG; it was cancelled or retracted');
+  await assertOneCurrentSeg(t, leg, current.sopInstanceUid, dropped ? 1 : 2);
 });
