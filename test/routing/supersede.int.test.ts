@@ -4,7 +4,7 @@ import type { ExecutionContext } from 'ava';
 import type { DeliveryView } from '../../src/export/deliveries.js';
 import type { JobView } from '../../src/jobs/job-list.js';
 import { readSeg } from '../../src/seg/seg-reader.js';
-import type { NodeProcess } from '../helpers/node-process.js';
+import { freePort, type NodeProcess } from '../helpers/node-process.js';
 import { startOrthanc, type OrthancHarness } from '../helpers/orthanc.js';
 import { testNeeding } from '../helpers/requirements.js';
 import { api, legSeries, MODEL_ID, retrieveInstance, ROUTE_LUA, segInstances, startRoutingNode, type LegSeries } from '../helpers/routing-fixture.js';
@@ -23,6 +23,7 @@ const test = testNeeding('orthanc');
  * destination is Orthanc behind a gate that answers 503 until the test opens it. A third case sends
  * 11–20 the moment the first job started: the end state must be the same whichever way that race
  * goes (the first run drops its outdated SEG, or makes one that is then cancelled or retracted).
+ * The delivered case runs again with Orthanc as a DIMSE (C-STORE) destination.
  */
 let node: NodeProcess;
 let pacs: OrthancHarness;
@@ -65,7 +66,13 @@ function startGate(target: () => string): Promise<Server> {
 const rule = (id: string, description: string, destinations: string[]) => ({ id, priority: 10, quietSeconds: 1, when: { Modality: 'MR', SeriesDescription: { wildcard: description } }, model: MODEL_ID, destinations, review: 'immediate' });
 
 test.before(async () => {
-  pacs = await startOrthanc({ stableAge: 1, luaScripts: [ROUTE_LUA] });
+  // Orthanc takes C-STORE too, from the node's AE at 127.0.0.1 only (as in dimse-destination.int.test.ts).
+  const dicomPort = await freePort();
+  pacs = await startOrthanc({
+    stableAge: 1,
+    luaScripts: [ROUTE_LUA],
+    config: { DicomServerEnabled: true, DicomPort: dicomPort, DicomAet: 'ORTHANC', DicomCheckCalledAet: true, DicomAlwaysAllowStore: false, DicomCheckModalityHost: true, DicomModalities: { dafne: ['DAFNE', '127.0.0.1', 104] } },
+  });
   gate = await startGate(() => pacs.url);
   keeper = await startKeeper();
   const gateUrl = `http://127.0.0.1:${(gate.address() as AddressInfo).port}`;
@@ -76,8 +83,15 @@ test.before(async () => {
       { name: 'pacs', url: `${pacs.url}/dicom-web`, timeoutSeconds: 5, removeSuperseded },
       { name: 'gated', url: `${gateUrl}/dicom-web`, timeoutSeconds: 5, removeSuperseded },
       { name: 'keeper', url: `http://127.0.0.1:${(keeper.address() as AddressInfo).port}/dicomweb`, timeoutSeconds: 5 },
+      { name: 'pacs-dimse', dimse: { host: '127.0.0.1', port: dicomPort, aeTitle: 'ORTHANC' }, timeoutSeconds: 10, removeSuperseded },
     ],
-    rules: [rule('late-route', '*late delivered*', ['pacs', 'keeper']), rule('gated-route', '*late gated*', ['gated']), rule('started-route', '*late started*', ['pacs'])],
+    rules: [
+      rule('late-route', '*late delivered*', ['pacs', 'keeper']),
+      rule('gated-route', '*late gated*', ['gated']),
+      rule('started-route', '*late started*', ['pacs']),
+      rule('dimse-route', '*late dimse*', ['pacs-dimse']),
+    ],
+    config: { dimse: { aeTitle: 'DAFNE' } },
   });
   await pacs.registerDicomWebServer('node', `${node.url}/dicomweb/`);
 });
@@ -119,15 +133,16 @@ const uploadAll = async (files: Buffer[]) => {
   for (const f of files) await pacs.upload(f);
 };
 
-test.serial('slices 11–20 after the first SEG was delivered: the re-run SEG replaces it in Orthanc (old one deleted, delivery retracted)', async (t) => {
-  const leg = await legSeries({ description: 'T1 late delivered leg', slices: 20 });
+/** Slices 1–10, the first SEG delivered to `dest`, then 11–20: the re-run's SEG there, the first one retracted. */
+async function deliveredThenLate(t: ExecutionContext, description: string, dest: string): Promise<{ old: DeliveryView; current: DeliveryView }> {
+  const leg = await legSeries({ description, slices: 20 });
   await uploadAll(leg.series.files.slice(0, 10));
-  const first = await waitFor(async () => (await deliveries('pacs')).find((d) => d.status === 'delivered'), 90_000, 'the first SEG (10 slices) delivered to Orthanc');
+  const first = await waitFor(async () => (await deliveries(dest)).find((d) => d.status === 'delivered'), 90_000, `the first SEG (10 slices) delivered to ${dest}`);
   t.deepEqual((await segInstances(`${pacs.url}/dicom-web`, leg.series.studyInstanceUID)).map((s) => s.sop), [first.sopInstanceUid]);
 
   await uploadAll(leg.series.files.slice(10));
   const done = await waitFor(async () => {
-    const all = await deliveries('pacs');
+    const all = await deliveries(dest);
     const old = all.find((d) => d.id === first.id);
     const current = all.find((d) => d.id !== first.id && d.status === 'delivered');
     return old?.status === 'retracted' && current ? { old, current } : undefined;
@@ -135,6 +150,11 @@ test.serial('slices 11–20 after the first SEG was delivered: the re-run SEG re
   t.regex(done.old.reason ?? '', /^superseded; deleted by Orthanc REST/);
   t.not(done.current.aiResultId, done.old.aiResultId);
   await assertOneCurrentSeg(t, leg, done.current.sopInstanceUid);
+  return done;
+}
+
+test.serial('slices 11–20 after the first SEG was delivered: the re-run SEG replaces it in Orthanc (old one deleted, delivery retracted)', async (t) => {
+  const done = await deliveredThenLate(t, 'T1 late delivered leg', 'pacs');
   // A destination that cannot delete keeps both; the old delivery says it is superseded and still there.
   const kept = await waitFor(async () => {
     const all = await deliveries('keeper');
@@ -143,6 +163,13 @@ test.serial('slices 11–20 after the first SEG was delivered: the re-run SEG re
   }, 60_000, 'the old SEG at the keeper flagged as superseded');
   t.is(kept.status, 'delivered');
   t.regex(kept.reason ?? '', /^superseded by ai_result \d+; still at the destination, which cannot delete it/);
+});
+
+test.serial('the same with Orthanc as a DIMSE destination: C-STORE of the re-run SEG, the first one deleted by REST', async (t) => {
+  const done = await deliveredThenLate(t, 'T1 late dimse leg', 'pacs-dimse');
+  t.is(done.current.destination, 'pacs-dimse');
+  const [inst] = await pacs.lookup(done.current.sopInstanceUid);
+  t.is(await pacs.get<string>(`/instances/${inst!.ID}/metadata/Origin`), 'DicomProtocol', 'stored in Orthanc by C-STORE');
 });
 
 test.serial('slices 11–20 while the first SEG still waits for its destination: that delivery is cancelled (superseded) and never reaches Orthanc', async (t) => {
