@@ -99,7 +99,14 @@ export function deliveryHandler(deps: DeliveryDeps) {
     if (job.data.action === 'remove') return runRemoval(db, deps.destinations, job.data as RemoveJobData, deps.log);
     const [row] = (await db.dataSource.query('SELECT status FROM delivery WHERE id = $1', [job.data.deliveryId])) as { status: DeliveryStatus }[];
     if (!row) throw new PermanentJobError('the delivery record no longer exists');
-    if (row.status === 'delivered' || row.status === 'cancelled' || row.status === 'retracted') return { skipped: row.status };
+    if (row.status === 'delivered') {
+      // A retry after a crash between recording the delivery and queueing the removals: queue them
+      // now (idempotent: removal job ids derive from the stale delivery's id).
+      const dest = await deps.destinations.get(job.data.destination).catch(() => undefined);
+      if (dest) await retireStale(db, deps.queue, DELIVERY_JOB, dest, job.data.deliveryId, deps.log);
+      return { skipped: row.status };
+    }
+    if (row.status === 'cancelled' || row.status === 'retracted') return { skipped: row.status };
     const dest = await deps.destinations.get(job.data.destination).catch((err: Error) => {
       throw new PermanentJobError(err.message);
     });

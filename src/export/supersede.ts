@@ -77,9 +77,10 @@ export async function retireStale(db: Database, queue: JobQueue, jobType: string
       await db.dataSource.query('UPDATE delivery SET reason = $2 WHERE id = $1', [s.id, `superseded by ai_result ${s.newer}; still at the destination, which cannot delete it (no removeSuperseded)`]);
       continue;
     }
-    await db.dataSource.query('UPDATE delivery SET reason = $2 WHERE id = $1', [s.id, `superseded by ai_result ${s.newer}; being deleted at the destination`]);
     const data: RemoveJobData = { deliveryId: s.id, destination: dest.name, sopInstanceUid: s.sop, action: 'remove' };
-    await queue.send(jobType, data, { id: jobIdFor(`remove:${s.id}`) });
+    // null: that removal was queued before (its job keeps its own outcome and reason).
+    const queued = await queue.send(jobType, data, { id: jobIdFor(`remove:${s.id}`) });
+    if (queued !== null) await db.dataSource.query("UPDATE delivery SET reason = $2 WHERE id = $1 AND status = 'delivered'", [s.id, `superseded by ai_result ${s.newer}; being deleted at the destination`]);
   }
   if (stale.length) log.info({ destination: dest.name, stale: stale.length, removable: Boolean(dest.removeSuperseded) }, 'superseded SEGs at the destination');
   return stale.length;
