@@ -5,6 +5,7 @@ import { jobIdFor } from '../jobs/boss-db.js';
 import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue.js';
 import type { DestinationStore } from './destination-store.js';
 import { deliverInstance } from './deliver.js';
+import { retireStale, runRemoval, type RemoveJobData } from './supersede.js';
 
 export const DELIVERY_JOB = 'delivery';
 
@@ -12,15 +13,18 @@ export interface DeliveryJobData {
   deliveryId: string;
   destination: string;
   sopInstanceUid: string;
+  /** Absent: store the SEG there. 'remove': delete a superseded SEG there (supersede.ts). */
+  action?: 'remove';
 }
 
 /**
  * Delivery states: `awaiting-review` (review policy after-review), `pending` (job queued),
  * `retrying` (last attempt failed transiently), `delivered`, `dead-letter` (refused, or retries
- * exhausted; `reason` says why), `cancelled` (the reader rejected the result).
- * One row per (destination, SOP Instance UID): the unit of idempotency.
+ * exhausted; `reason` says why), `cancelled` (the reader rejected the result, or a re-run superseded
+ * it before it was delivered), `retracted` (delivered, then deleted there because a re-run's SEG
+ * superseded it: supersede.ts). One row per (destination, SOP Instance UID): the unit of idempotency.
  */
-export type DeliveryStatus = 'awaiting-review' | 'pending' | 'retrying' | 'delivered' | 'dead-letter' | 'cancelled';
+export type DeliveryStatus = 'awaiting-review' | 'pending' | 'retrying' | 'delivered' | 'dead-letter' | 'cancelled' | 'retracted';
 
 /** Creates the delivery rows (once per destination and instance) and queues the pending ones. */
 export async function enqueueDeliveries(db: Database, queue: JobQueue, aiResultId: string, items: { destination: string; sopInstanceUid: string }[], status: 'pending' | 'awaiting-review'): Promise<void> {
@@ -81,6 +85,8 @@ export interface DeliveryDeps {
   archive: Archive;
   destinations: DestinationStore;
   log: Logger;
+  /** For the removal of superseded SEGs queued after a delivery. */
+  queue: JobQueue;
   retryLimit: number;
   /** Calling AE title of C-STORE to DIMSE destinations (`dimse.aeTitle`). */
   callingAeTitle: string;
@@ -90,9 +96,17 @@ export interface DeliveryDeps {
 export function deliveryHandler(deps: DeliveryDeps) {
   return async (job: RunningJob<DeliveryJobData>): Promise<unknown> => {
     const { db } = deps;
+    if (job.data.action === 'remove') return runRemoval(db, deps.destinations, job.data as RemoveJobData, deps.log);
     const [row] = (await db.dataSource.query('SELECT status FROM delivery WHERE id = $1', [job.data.deliveryId])) as { status: DeliveryStatus }[];
     if (!row) throw new PermanentJobError('the delivery record no longer exists');
-    if (row.status === 'delivered' || row.status === 'cancelled') return { skipped: row.status };
+    if (row.status === 'delivered') {
+      // A retry after a crash between recording the delivery and queueing the removals: queue them
+      // now (idempotent: removal job ids derive from the stale delivery's id).
+      const dest = await deps.destinations.get(job.data.destination).catch(() => undefined);
+      if (dest) await retireStale(db, deps.queue, DELIVERY_JOB, dest, job.data.deliveryId, deps.log);
+      return { skipped: row.status };
+    }
+    if (row.status === 'cancelled' || row.status === 'retracted') return { skipped: row.status };
     const dest = await deps.destinations.get(job.data.destination).catch((err: Error) => {
       throw new PermanentJobError(err.message);
     });
@@ -102,12 +116,17 @@ export function deliveryHandler(deps: DeliveryDeps) {
     await db.dataSource.query('UPDATE delivery SET attempts = attempts + 1 WHERE id = $1', [job.data.deliveryId]);
     const out = await deliverInstance(dest, bytes, job.data.sopInstanceUid, deps.callingAeTitle);
     if (out.kind === 'delivered') {
+      // Even if a re-run cancelled this row meanwhile: the SEG is at the destination now, and
+      // retireStale below (or the newer SEG's delivery) deletes it there if it is stale.
       await db.dataSource.query("UPDATE delivery SET status = 'delivered', delivered_at = now(), reason = NULL WHERE id = $1", [job.data.deliveryId]);
       deps.log.info({ jobId: job.id, destination: dest.name, status: out.status }, 'SEG delivered');
-      return { delivered: true, status: out.status };
+      const stale = await retireStale(db, deps.queue, DELIVERY_JOB, dest, job.data.deliveryId, deps.log);
+      return { delivered: true, status: out.status, superseded: stale };
     }
     const final = out.kind === 'refused' || job.attempt >= deps.retryLimit;
-    await db.dataSource.query('UPDATE delivery SET status = $2, reason = $3 WHERE id = $1', [job.data.deliveryId, final ? 'dead-letter' : 'retrying', out.reason]);
+    // A row cancelled during this attempt (a re-run superseded it) stays cancelled and is not retried.
+    const updated = await db.dataSource.query("UPDATE delivery SET status = $2, reason = $3 WHERE id = $1 AND status <> 'cancelled' RETURNING id", [job.data.deliveryId, final ? 'dead-letter' : 'retrying', out.reason]);
+    if ((Array.isArray(updated[0]) ? (updated[0] as unknown[]) : (updated as unknown[])).length === 0) return { skipped: 'cancelled', lastAttempt: out.reason };
     if (out.kind === 'refused') throw new PermanentJobError(out.reason);
     throw new Error(out.reason);
   };

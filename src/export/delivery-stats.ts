@@ -11,7 +11,7 @@ export interface DestinationStats {
   lastErrors: { deliveryId: string; status: DeliveryStatus; reason: string | null; attempts: number; jobId: string | null; createdAt: string }[];
 }
 
-const STATUSES: readonly DeliveryStatus[] = ['awaiting-review', 'pending', 'retrying', 'delivered', 'dead-letter', 'cancelled'];
+const STATUSES: readonly DeliveryStatus[] = ['awaiting-review', 'pending', 'retrying', 'delivered', 'dead-letter', 'cancelled', 'retracted'];
 
 /**
  * Delivery statistics per destination (GET /api/v1/deliveries/stats): counts by status, the last

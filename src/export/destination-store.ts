@@ -13,6 +13,25 @@ export const dimsePeerSchema = z
   .strict();
 export type DimsePeer = z.output<typeof dimsePeerSchema>;
 
+const authSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }).strict(),
+  z.object({ type: z.literal('bearer'), token: z.string().min(1) }).strict(),
+]);
+
+/**
+ * How a SEG that a re-run superseded is deleted at this destination (docs/routing.md, "Late
+ * instances"). Neither STOW-RS (PS3.18 §10.5) nor C-STORE (PS3.4 B) can delete, so this is the
+ * PACS's own interface: `orthanc` = Orthanc's REST API (POST /tools/lookup, DELETE /instances/{id})
+ * at `url` (auth: its own, else the destination's); `dicomweb` = HTTP DELETE of the instance
+ * resource under the destination's `url` (not in PS3.18; e.g. dcm4chee-arc, Google Cloud
+ * Healthcare). Without it a superseded SEG stays there, flagged in the delivery's reason.
+ */
+export const removeSupersededSchema = z.discriminatedUnion('via', [
+  z.object({ via: z.literal('orthanc'), url: z.url().refine((u) => /^https?:\/\//.test(u), 'http:// or https:// only'), auth: authSchema.optional() }).strict(),
+  z.object({ via: z.literal('dicomweb') }).strict(),
+]);
+export type RemoveSuperseded = z.output<typeof removeSupersededSchema>;
+
 /**
  * A destination: a DICOMweb STOW-RS target (PS3.18 §10.5; QIDO-RS for the connectivity test) given
  * by `url`, or a DIMSE Storage SCP given by `dimse`. Exactly one of the two.
@@ -23,17 +42,14 @@ export const destinationSchema = z
     /** The DICOMweb root, e.g. http://pacs:8042/dicom-web (STOW posts to {url}/studies). */
     url: z.url().refine((u) => /^https?:\/\//.test(u), 'http:// or https:// only').optional(),
     dimse: dimsePeerSchema.optional(),
-    auth: z
-      .discriminatedUnion('type', [
-        z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }).strict(),
-        z.object({ type: z.literal('bearer'), token: z.string().min(1) }).strict(),
-      ])
-      .optional(),
+    auth: authSchema.optional(),
+    removeSuperseded: removeSupersededSchema.optional(),
     timeoutSeconds: z.number().min(1).max(3600).default(30),
   })
   .strict()
   .refine((d) => (d.url === undefined) !== (d.dimse === undefined), { message: 'give either url (DICOMweb) or dimse ({ host, port, aeTitle }), not both', path: ['url'] })
-  .refine((d) => d.auth === undefined || d.url !== undefined, { message: 'auth is for DICOMweb (url) destinations only', path: ['auth'] });
+  .refine((d) => d.auth === undefined || d.url !== undefined, { message: 'auth is for DICOMweb (url) destinations only', path: ['auth'] })
+  .refine((d) => d.removeSuperseded?.via !== 'dicomweb' || d.url !== undefined, { message: 'via: dicomweb needs a DICOMweb (url) destination; use via: orthanc with its REST url', path: ['removeSuperseded'] });
 export type Destination = z.output<typeof destinationSchema>;
 export type DestinationInput = z.input<typeof destinationSchema>;
 
@@ -49,6 +65,7 @@ interface Row {
   url: string | null;
   dimse: DimsePeer | null;
   auth: Destination['auth'] | null;
+  remove_superseded: RemoveSuperseded | null;
   timeout_ms: number;
   source: string;
   updated_by: string;
@@ -60,12 +77,15 @@ const toDestination = (r: Row): Destination => ({
   ...(r.url !== null ? { url: r.url } : {}),
   ...(r.dimse !== null ? { dimse: r.dimse } : {}),
   auth: r.auth ?? undefined,
+  ...(r.remove_superseded ? { removeSuperseded: r.remove_superseded } : {}),
   timeoutSeconds: Number(r.timeout_ms) / 1000,
 });
 
 /** What the API shows: never the password or token. */
 export function redact(d: Destination & { source?: string; updatedBy?: string; updatedAt?: string }): Record<string, unknown> {
-  return { ...d, auth: d.auth ? { type: d.auth.type, ...(d.auth.type === 'basic' ? { username: d.auth.username } : {}) } : undefined };
+  const hide = (a: Destination['auth']) => (a ? { type: a.type, ...(a.type === 'basic' ? { username: a.username } : {}) } : undefined);
+  const rs = d.removeSuperseded;
+  return { ...d, auth: hide(d.auth), ...(rs ? { removeSuperseded: rs.via === 'orthanc' ? { ...rs, auth: hide(rs.auth) } : rs } : {}) };
 }
 
 /** Destinations from YAML (source `yaml`, upserted at start) and the API (source `api`). */
@@ -88,10 +108,10 @@ export class DestinationStore {
     if (!parsed.success) throw new DestinationError(parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(destination)'}: ${i.message}`).join('; '), 'invalid');
     const d = parsed.data;
     await this.db.dataSource.query(
-      `INSERT INTO destination (name, url, dimse, auth, timeout_ms, source, updated_by, updated_at) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, now())
+      `INSERT INTO destination (name, url, dimse, auth, timeout_ms, source, updated_by, updated_at, remove_superseded) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, now(), $8::jsonb)
        ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, dimse = EXCLUDED.dimse, auth = EXCLUDED.auth, timeout_ms = EXCLUDED.timeout_ms, source = EXCLUDED.source,
-         updated_by = EXCLUDED.updated_by, updated_at = now()`,
-      [d.name, d.url?.replace(/\/+$/, '') ?? null, d.dimse ? JSON.stringify(d.dimse) : null, d.auth ? JSON.stringify(d.auth) : null, Math.round(d.timeoutSeconds * 1000), source, actor],
+         updated_by = EXCLUDED.updated_by, updated_at = now(), remove_superseded = EXCLUDED.remove_superseded`,
+      [d.name, d.url?.replace(/\/+$/, '') ?? null, d.dimse ? JSON.stringify(d.dimse) : null, d.auth ? JSON.stringify(d.auth) : null, Math.round(d.timeoutSeconds * 1000), source, actor, d.removeSuperseded ? JSON.stringify(d.removeSuperseded) : null],
     );
     return this.get(d.name);
   }

@@ -4,7 +4,8 @@ import { IngestSession } from '../archive/ingest.js';
 import type { InstanceRecord } from '../archive/instance-record.js';
 import type { Database } from '../db/data-source.js';
 import type { PlanePlan } from '../dicom/plane.js';
-import { enqueueDeliveries } from '../export/deliveries.js';
+import { DELIVERY_JOB, enqueueDeliveries } from '../export/deliveries.js';
+import { cancelSupersededJobs } from '../export/supersede.js';
 import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue.js';
 import type { InferenceJobData } from '../routing/route-series.js';
 import { loadSeriesSnapshot } from '../routing/series-snapshot.js';
@@ -52,6 +53,15 @@ export interface SkippedJobResult {
   timings: unknown;
 }
 
+/** 1 + the SEGs already made for this series, model and rule: the re-run's "rev N" (segment-series.ts). */
+async function revisionOf(db: Database, d: InferenceJobData): Promise<number> {
+  const [r] = (await db.dataSource.query(
+    "SELECT count(*)::int AS n FROM ai_result WHERE source_series_instance_uid = $1 AND model_id = $2 AND rule_id = $3 AND outcome = 'segmented'",
+    [d.seriesInstanceUid, d.model, d.ruleId],
+  )) as { n: number }[];
+  return 1 + Number(r?.n ?? 0);
+}
+
 /** The plane part of a result's timings (`timings.plane`), for segmented and skipped runs alike. */
 const planeTimings = (plan: PlanePlan, t?: PlaneTimings) => ({
   action: plan.action,
@@ -88,6 +98,8 @@ export class InferenceJobs {
       if (!made) return { superseded: true };
       row = made.row;
       variants = made.variants;
+      // After the commit: queue statements never run inside an index transaction (docs/routing.md, Jobs).
+      await cancelSupersededJobs(this.deps.queue, DELIVERY_JOB, row.cancelledJobs ?? [], this.deps.log);
     } else if (row.outcome === 'segmented') {
       variants.set('default', row.sop!);
       // Variant SEGs of an earlier attempt are found through their delivery rows.
@@ -126,6 +138,7 @@ export class InferenceJobs {
       throw new PermanentJobError(`model "${d.model}": ${err.message}`);
     });
     const files = await Promise.all(snap.instances.map((i) => archive.blobs.read(i.sha256)));
+    const revision = await revisionOf(db, d);
     const tSeg = performance.now();
     const meta = { jobId: job.id, generation: pkg.card.generation, modelSha256: pkg.sha256 };
     let result: SegmentSeriesResult;
@@ -133,6 +146,7 @@ export class InferenceJobs {
       result = await this.runners.use(pkg, (runner) =>
         segmentSeries(files, pkg, runner, {
           softwareVersion: this.deps.softwareVersion,
+          revision,
           onProgress: (done, total) => void job.progress(0.1 + (0.8 * done) / Math.max(1, total), `inference ${done}/${total} slices`).catch(() => undefined),
         }),
       );
@@ -147,6 +161,12 @@ export class InferenceJobs {
       throw new PermanentJobError(`segmentation failed: ${(err as Error).message}`);
     }
     const segMs = performance.now() - tSeg;
+    // Instances that arrived while the model ran make this SEG outdated before anyone sees it:
+    // dropped like the check above, so no destination receives a SEG a re-run would replace.
+    if ((await loadSeriesSnapshot(archive, d.seriesInstanceUid))?.fingerprint !== d.fingerprint) {
+      log.info({ jobId: job.id }, 'series content changed during inference; this run is superseded');
+      return undefined;
+    }
     await job.progress(0.92, 'storing the SEG');
     const tStore = performance.now();
     const main = await storeObject(archive, result.seg);
@@ -154,7 +174,7 @@ export class InferenceJobs {
     for (const dest of d.destinations) {
       const key = variantKey(dest.seg);
       if (variants.has(key)) continue;
-      const rec = await storeObject(archive, segVariant(result, files[0]!, pkg, dest.seg, this.deps.softwareVersion));
+      const rec = await storeObject(archive, segVariant(result, files[0]!, pkg, dest.seg, this.deps.softwareVersion, revision));
       variants.set(key, rec.sopInstanceUid);
     }
     const timings = {

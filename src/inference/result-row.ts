@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { cancelSupersededDeliveries } from '../export/supersede.js';
 import type { InferenceJobData } from '../routing/route-series.js';
 
 /** What one inference run leaves in `ai_result`: a SEG it stored, or the reason it made none. */
@@ -11,6 +12,8 @@ export interface ResultRow {
   outcome: 'segmented' | 'skipped';
   reason: string | null;
   timings: unknown;
+  /** Queue jobs of the superseded result's deliveries that this insert cancelled (cancel them after the commit). */
+  cancelledJobs?: string[];
 }
 
 /** The row of this run (series content, model, rule), if an earlier attempt already wrote it. */
@@ -25,7 +28,9 @@ export async function findResultRow(m: Pick<EntityManager, 'query'>, d: Inferenc
 /**
  * Inserts the run's `ai_result` row and marks the previous current result of the same series, model
  * and rule as superseded by it (late-instance policy, docs/routing.md). A skipped run supersedes too:
- * the older result describes content the series no longer has. Call inside a transaction.
+ * the older result describes content the series no longer has. Deliveries of the old result that
+ * have not reached their destination are cancelled in the same transaction (reason `superseded`,
+ * src/export/supersede.ts). Call inside a transaction.
  */
 export async function insertResultRow(m: Pick<EntityManager, 'query'>, d: InferenceJobData, run: RunOutcome, meta: { jobId: string; generation: number; modelSha256: string; timings: unknown }): Promise<ResultRow> {
   const [prev] = (await m.query(
@@ -46,6 +51,10 @@ export async function insertResultRow(m: Pick<EntityManager, 'query'>, d: Infere
       JSON.stringify(meta.timings), prev?.id ?? null, run.outcome, reason,
     ],
   )) as { id: string | number }[];
-  if (prev) await m.query('UPDATE ai_result SET superseded_by = $1 WHERE id = $2', [ins!.id, prev.id]);
-  return { id: ins!.id, sop: seg?.segSopInstanceUid ?? null, outcome: run.outcome, reason, timings: meta.timings };
+  let cancelledJobs: string[] = [];
+  if (prev) {
+    await m.query('UPDATE ai_result SET superseded_by = $1 WHERE id = $2', [ins!.id, prev.id]);
+    cancelledJobs = await cancelSupersededDeliveries(m, prev.id, ins!.id);
+  }
+  return { id: ins!.id, sop: seg?.segSopInstanceUid ?? null, outcome: run.outcome, reason, timings: meta.timings, cancelledJobs };
 }

@@ -1,7 +1,7 @@
 import type { SegOptions } from '../routing/rule-types.js';
 import { writeSeg } from '../seg/seg-writer.js';
 import type { ModelPackage } from './model-package.js';
-import { sourceAttributes, type SegmentSeriesResult } from './segment-series.js';
+import { segSeriesInfo, sourceAttributes, type SegmentSeriesResult } from './segment-series.js';
 
 /** The canonical key of a destination's SEG options: destinations with equal options share one SEG. */
 export const variantKey = (o: SegOptions | undefined): string => {
@@ -15,7 +15,7 @@ export const variantKey = (o: SegOptions | undefined): string => {
  * by 1, PS3.3 C.8.20.2); `seriesDescription` replaces the default one. Same equipment and algorithm
  * as the default SEG, so it is recognised as this node's own result too.
  */
-export function segVariant(result: SegmentSeriesResult, firstSource: Buffer, pkg: ModelPackage, o: SegOptions, softwareVersion: string): Buffer {
+export function segVariant(result: SegmentSeriesResult, firstSource: Buffer, pkg: ModelPackage, o: SegOptions, softwareVersion: string, revision = 1): Buffer {
   const keep = o.labels ? result.segments.filter((s) => o.labels!.some((l) => l.toLowerCase() === s.label.toLowerCase())) : result.segments;
   if (keep.length === 0) throw new Error(`SEG options name no label of the model (labels: ${result.segments.map((s) => s.label).join(', ')})`);
   const renumber = new Uint8Array(256);
@@ -29,12 +29,7 @@ export function segVariant(result: SegmentSeriesResult, firstSource: Buffer, pkg
     segments: keep.map((s, i) => ({ ...s, labelValue: i + 1 })),
     algorithm: { type: 'AUTOMATIC', name: `Dafne ${card.name}`.slice(0, 64), version: `generation ${card.generation} (${pkg.sha256.slice(0, 12)})` },
     source,
-    series: {
-      seriesNumber: (seriesNumber ?? 0) + 1000,
-      seriesDescription: (o.seriesDescription ?? `Dafne ${card.name} gen ${card.generation}`).slice(0, 64),
-      contentLabel: 'DAFNE_AI',
-      contentDescription: `Automatic segmentation by ${card.id} generation ${card.generation}`.slice(0, 64),
-    },
+    series: segSeriesInfo(card, (seriesNumber ?? 0) + 1000, revision, o.seriesDescription),
     equipment: { manufacturerModelName: 'Dafne Node', softwareVersions: softwareVersion, deviceSerialNumber: pkg.sha256.slice(0, 16) },
   });
 }

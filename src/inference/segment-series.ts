@@ -1,6 +1,6 @@
 import { NEED_MORE, scanPart10, tagOf } from '../dicom/header-scan.js';
 import { buildVolume } from '../dicom/series-volume.js';
-import type { SegSourceAttributes } from '../seg/seg-writer.js';
+import type { SegSeriesInfo, SegSourceAttributes } from '../seg/seg-writer.js';
 import { writeSeg } from '../seg/seg-writer.js';
 import type { ModelPackage } from './model-package.js';
 import type { OnnxRunner } from './onnx-runner.js';
@@ -39,6 +39,25 @@ export interface SegmentSeriesOptions extends PipelineOptions {
   softwareVersion: string;
   /** Default: the source's SeriesNumber + 1000 (results sort after their source). */
   seriesNumber?: number;
+  /** 2, 3, … for a re-run that supersedes earlier SEGs of the same series (docs/routing.md, "Late instances"); default 1. */
+  revision?: number;
+}
+
+/**
+ * General Series / Content Identification text of an AI SEG (PS3.3 C.7.3.1 Series Description,
+ * C.8.20.2 / Table 10-12 Content Description). SeriesDescription names the model and generation
+ * (issue 3 item 4); a re-run adds "rev N" and says what it replaces, so where a PACS cannot delete
+ * the superseded SEG the reader still sees which one is current.
+ */
+export function segSeriesInfo(card: ModelPackage['card'], seriesNumber: number, revision = 1, seriesDescription?: string): SegSeriesInfo {
+  const rev = revision > 1 ? ` rev ${revision}` : '';
+  const description = seriesDescription ?? `Dafne ${card.name} gen ${card.generation}`;
+  return {
+    seriesNumber,
+    seriesDescription: `${description.slice(0, 64 - rev.length)}${rev}`,
+    contentLabel: 'DAFNE_AI',
+    contentDescription: (revision > 1 ? `Revision ${revision}: replaces the earlier AI SEG of this series` : `Automatic segmentation by ${card.id} generation ${card.generation}`).slice(0, 64),
+  };
 }
 
 export interface SegmentSeriesResult extends AnyPlaneResult {
@@ -73,13 +92,7 @@ export async function segmentSeries(files: Iterable<Buffer> | AsyncIterable<Buff
     segments: result.segments,
     algorithm: { type: 'AUTOMATIC', name: `Dafne ${card.name}`.slice(0, 64), version: `generation ${card.generation} (${pkg.sha256.slice(0, 12)})` },
     source,
-    series: {
-      seriesNumber: opts.seriesNumber ?? (seriesNumber ?? 0) + 1000,
-      // SeriesDescription names the model and the generation that made it (issue 3 item 4).
-      seriesDescription: `Dafne ${card.name} gen ${card.generation}`.slice(0, 64),
-      contentLabel: 'DAFNE_AI',
-      contentDescription: `Automatic segmentation by ${card.id} generation ${card.generation}`.slice(0, 64),
-    },
+    series: segSeriesInfo(card, opts.seriesNumber ?? (seriesNumber ?? 0) + 1000, opts.revision),
     equipment: { manufacturerModelName: 'Dafne Node', softwareVersions: opts.softwareVersion, deviceSerialNumber: pkg.sha256.slice(0, 16) },
   });
   return { ...result, seg, volumeMs, encodeMs: performance.now() - t1 };

@@ -124,7 +124,7 @@ export class Routing {
       if (n) log.warn({ jobs: n }, 'jobs interrupted by a stop of the node are retried');
     }
     await this.queue.work<InferenceJobData>(INFERENCE_JOB, config.jobs.concurrency.inference, this.inference.handle);
-    await this.queue.work<DeliveryJobData>(DELIVERY_JOB, config.jobs.concurrency.delivery, deliveryHandler({ db, archive, destinations: this.destinations, log, retryLimit: config.jobs.retryLimit, callingAeTitle: config.dimse.aeTitle }));
+    await this.queue.work<DeliveryJobData>(DELIVERY_JOB, config.jobs.concurrency.delivery, deliveryHandler({ db, archive, destinations: this.destinations, log, queue: this.queue, retryLimit: config.jobs.retryLimit, callingAeTitle: config.dimse.aeTitle }));
   }
 
   startScheduler(): void {

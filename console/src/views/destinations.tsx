@@ -10,6 +10,8 @@ interface Destination {
   /** A DIMSE destination (C-STORE; edited through the API or the rules file). */
   dimse?: { host: string; port: number; aeTitle: string };
   auth?: { type: 'basic' | 'bearer'; username?: string };
+  /** How a superseded SEG is deleted there (docs/routing.md, "Late instances"); edited through the API or the rules file. */
+  removeSuperseded?: { via: 'orthanc' | 'dicomweb'; url?: string; auth?: { type: string } };
   timeoutSeconds: number;
   source: string;
   updatedBy: string;
@@ -54,7 +56,7 @@ export function DestinationsView(_: { me: Me }) {
                 <h3>{d.name}</h3>
                 <span class="mono">{d.dimse ? `DIMSE ${d.dimse.aeTitle}@${d.dimse.host}:${d.dimse.port}` : d.url}</span>
                 <span class="muted">
-                  {d.auth ? `${d.auth.type} auth` : 'no auth'} · timeout {d.timeoutSeconds} s · from {d.source}, {d.updatedBy} {fmtTime(d.updatedAt)}
+                  {d.auth ? `${d.auth.type} auth` : 'no auth'} · {d.removeSuperseded ? `superseded SEGs deleted via ${d.removeSuperseded.via}` : 'superseded SEGs kept'} · timeout {d.timeoutSeconds} s · from {d.source}, {d.updatedBy} {fmtTime(d.updatedAt)}
                 </span>
                 <div class="row-actions">
                   <button data-action="edit" onClick={() => setEditing(d)}>
@@ -155,6 +157,8 @@ function DestinationEditor({ dest, onClose, onSaved }: { dest?: Destination; onC
           const body: Record<string, unknown> = { url: url.trim(), timeoutSeconds: Number(timeout) };
           if (authType === 'basic') body.auth = { type: 'basic', username, password: secret };
           if (authType === 'bearer') body.auth = { type: 'bearer', token: secret };
+          // Kept as it is; one with its own credentials (never shown here) must be set again through the API.
+          if (dest?.removeSuperseded && !dest.removeSuperseded.auth) body.removeSuperseded = dest.removeSuperseded;
           void save.run(() => call('destinationPut', { params: { name: name.trim() }, body })).then((ok) => ok && onSaved());
         }}
       >

@@ -43,7 +43,7 @@ interface Delivery {
   deliveredAt: string | null;
 }
 
-const DELIVERY_STATES = ['awaiting-review', 'pending', 'retrying', 'delivered', 'dead-letter', 'cancelled'];
+const DELIVERY_STATES = ['awaiting-review', 'pending', 'retrying', 'delivered', 'dead-letter', 'cancelled', 'retracted'];
 
 export function JobsView(props: { me: Me }) {
   return (
