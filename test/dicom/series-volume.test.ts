@@ -342,18 +342,11 @@ test.serial('memory: files read lazily, a 200 MB volume peaks at about the volum
   t.is(v.data.byteLength, v.data.buffer.byteLength);
 });
 
-// Serial, so no other test of this file interleaves with the build; asserted on this process's
-// CPU time, since wall time on a shared machine also counts other processes.
-test.serial('speed: a 512×512×200 native series builds in < 1.5 s', async (t) => {
+// Speed is a benchmark's business (bench:infer times the volume build beside onnxruntime), never a
+// timed assertion here: this checks only that a large shuffled series builds and lands in order.
+test.serial('a 512×512×200 native series builds, slices in order whatever the file order', async (t) => {
   const files = shuffled(Array.from({ length: 200 }, (_, k) => bigSlice(k)), 11);
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
   const v = await buildVolume(files);
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(c0);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  t.log(`512×512×200 native: ${ms.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU`);
   t.is(v.data.length, 512 * 512 * 200);
   t.is(v.data[512 * 512 * 199 + 4097], 1);
-  t.true(Math.min(ms, cpuMs) < 1500, `${ms} ms wall, ${cpuMs} ms CPU`);
 });

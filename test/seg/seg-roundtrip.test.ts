@@ -87,19 +87,14 @@ test('an empty label volume still makes a valid SEG with one empty frame', (t) =
   t.is(read.segments.length, 2);
 });
 
-test('a 512×512×100 volume with 10 segments encodes well under a second', (t) => {
+// Encoding speed is measured by bench:infer's SEG row (docs/benchmarks.md), not asserted here.
+test('a 512×512×100 volume with 10 segments encodes and decodes to the same labels', (t) => {
   const g = makeGeometry({ columns: 512, rows: 512, slices: 100, spacing: [0.9375, 0.9375, 3] });
   const data = new Uint8Array(512 * 512 * 100);
   for (let s = 1; s <= 10; s++) {
     for (let k = 5 * s; k < 5 * s + 40; k++) for (let j = 100; j < 400; j++) data.fill(s, (k * 512 + j) * 512 + 40 * s, (k * 512 + j) * 512 + 40 * s + 35);
   }
-  const input = segInput({ ...g, data }, makeSegments(10));
-  writeSeg(input); // warm-up
-  const t0 = performance.now();
-  const buf = writeSeg(input);
-  const ms = performance.now() - t0;
-  t.log(`encode: ${ms.toFixed(0)} ms, ${(buf.length / 1e6).toFixed(1)} MB`);
-  t.true(ms < 1000);
+  const buf = writeSeg(segInput({ ...g, data }, makeSegments(10)));
   t.true(same(readSeg(buf, g).labels.data, data));
 });
 
