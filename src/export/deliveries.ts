@@ -81,7 +81,6 @@ export interface DeliveryDeps {
   archive: Archive;
   destinations: DestinationStore;
   log: Logger;
-  retryLimit: number;
   /** Calling AE title of C-STORE to DIMSE destinations (`dimse.aeTitle`). */
   callingAeTitle: string;
 }
@@ -106,7 +105,8 @@ export function deliveryHandler(deps: DeliveryDeps) {
       deps.log.info({ jobId: job.id, destination: dest.name, status: out.status }, 'SEG delivered');
       return { delivered: true, status: out.status };
     }
-    const final = out.kind === 'refused' || job.attempt >= deps.retryLimit;
+    // The last retry of the schedule (delivery.retry, retry-schedule.ts) failed: dead letter.
+    const final = out.kind === 'refused' || job.attempt >= job.retryLimit;
     await db.dataSource.query('UPDATE delivery SET status = $2, reason = $3 WHERE id = $1', [job.data.deliveryId, final ? 'dead-letter' : 'retrying', out.reason]);
     if (out.kind === 'refused') throw new PermanentJobError(out.reason);
     throw new Error(out.reason);
