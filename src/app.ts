@@ -99,7 +99,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   app.use(requestContext(log));
   app.use(metrics.middleware());
   app.use(authenticate(config.auth.tokens, { isPublic: (p) => isPublicViewerPath(p) || isPublicConsolePath(p) }));
-  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive, audit, models), jobsRouter(db, routing.queue, audit), exportRouter(db, routing.destinations, audit, config.dimse.aeTitle), auditRouter(audit), overviewRouter({ archive, destinations: routing.destinations, config }), consoleRouter(), federationRouter(federation), learningRouter({ models, learning, audit })]) {
+  for (const router of [healthRouter(archive, metrics), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive, audit, models), jobsRouter(db, routing.queue, audit), exportRouter(db, routing.destinations, routing.queue, audit, config.dimse.aeTitle), auditRouter(audit), overviewRouter({ archive, destinations: routing.destinations, config }), consoleRouter(), federationRouter(federation), learningRouter({ models, learning, audit })]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
