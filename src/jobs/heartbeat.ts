@@ -12,7 +12,10 @@ import type { Database } from '../db/data-source.js';
  *
  * Safety: the reap is one UPDATE that requires the job to be `active` with the retry_count of the
  * run that took the lease (pg-boss increments it on every fetch), so concurrent reapers, or a
- * reaper racing a worker that already took the job again, cannot fail a live run.
+ * reaper racing a worker that already took the job again, cannot fail a live run. A process never
+ * reaps its own leases: if it is alive to reap, its jobs are too (after an event-loop stall its
+ * reaper may fire before its heartbeats). On the embedded database there is only one process, so
+ * no leases are taken at all: its start fails what its previous run left active (recoverOrphans).
  */
 export interface HeartbeatOptions {
   heartbeatSeconds: number;
@@ -27,8 +30,13 @@ export class JobLeases {
 
   constructor(private readonly db: Database, private readonly schema: string, private readonly log: Logger, private readonly o: HeartbeatOptions) {}
 
+  private get shared(): boolean {
+    return this.db.kind !== 'pglite';
+  }
+
   /** Runs `fn` while holding the lease of this run (job id + attempt), renewing it every heartbeat. */
   async hold<T>(jobId: string, attempt: number, fn: () => Promise<T>): Promise<T> {
+    if (!this.shared) return fn();
     await this.renew(jobId, attempt);
     let lost = false;
     const timer = setInterval(() => {
@@ -66,6 +74,7 @@ export class JobLeases {
 
   /** Reaps every `heartbeatSeconds` in this process (every worker process does; the reap is atomic). */
   startReaper(): void {
+    if (!this.shared) return;
     this.reaper ??= setInterval(() => void this.reap().catch((err: Error) => this.log.warn({ err: err.message }, 'job lease reaper failed')), this.o.heartbeatSeconds * 1000);
     this.reaper.unref();
   }
@@ -84,7 +93,7 @@ export class JobLeases {
     const s = this.schema;
     const reaped = await this.rows(
       `WITH stale AS (
-         SELECT job_id, attempt, worker FROM job_lease WHERE renewed_at < now() - make_interval(secs => $1::float8)
+         SELECT job_id, attempt, worker FROM job_lease WHERE renewed_at < now() - make_interval(secs => $1::float8) AND worker <> $2
        ), moved AS (
          UPDATE ${s}.job j SET
            state = CASE WHEN j.retry_count < j.retry_limit THEN 'retry'::${s}.job_state ELSE 'failed'::${s}.job_state END,
@@ -97,7 +106,7 @@ export class JobLeases {
          DELETE FROM job_lease l USING stale WHERE l.job_id = stale.job_id AND l.attempt = stale.attempt
        )
        SELECT id, name, state FROM moved`,
-      [this.o.heartbeatTimeoutSeconds],
+      [this.o.heartbeatTimeoutSeconds, WORKER_NAME],
     );
     const out = reaped as { id: string; name: string; state: string }[];
     for (const r of out) this.log.warn({ jobId: r.id, type: r.name, state: r.state }, 'job of a stopped worker taken back (no heartbeat)');
