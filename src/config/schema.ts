@@ -107,8 +107,31 @@ export const configSchema = z
         /** Base delay of the exponential backoff: delay × 2^n, jittered (pg-boss). */
         retryDelaySeconds: z.number().int().min(1).default(5),
         pollingIntervalSeconds: z.number().min(0.5).default(2),
-        /** An active job not finished by then is retried (covers a crashed worker on a shared PostgreSQL). */
+        /** The longest a job may run: an active job not finished by then is retried. */
         expireInSeconds: z.number().int().min(1).default(900),
+        /** A running job's worker renews its lease this often (src/jobs/heartbeat.ts). */
+        heartbeatSeconds: z.number().min(0.5).max(300).default(10),
+        /** A job whose lease was not renewed for this long (its worker crashed) is retried at once. */
+        heartbeatTimeoutSeconds: z.number().min(1).max(3600).default(30),
+      })
+      .strict()
+      .refine((j) => j.heartbeatTimeoutSeconds > 2 * j.heartbeatSeconds, { message: 'heartbeatTimeoutSeconds must be more than twice heartbeatSeconds (one late heartbeat must not lose the job)', path: ['heartbeatTimeoutSeconds'] })
+      .prefault({}),
+    /** Delivery of results to destinations (issue 17 item 3; src/export/retry-schedule.ts). */
+    delivery: z
+      .object({
+        retry: z
+          .object({
+            /** First retry after this long; each next delay doubles ... */
+            initialSeconds: z.number().int().min(1).default(15),
+            /** ... up to this cap (a few hours: a PACS down for the night is retried every 2 h). */
+            maxSeconds: z.number().int().min(1).default(7200),
+            /** Retrying stops (dead letter) after at least this long since the first failure. */
+            giveUpAfterHours: z.number().min(0).max(24 * 365).default(72),
+          })
+          .strict()
+          .refine((r) => r.maxSeconds >= r.initialSeconds, { message: 'maxSeconds must be at least initialSeconds', path: ['maxSeconds'] })
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -31,6 +31,7 @@ export const API = {
   destinationPut: { method: 'PUT', path: '/api/v1/destinations/{name}', roles: A, change: true },
   destinationDelete: { method: 'DELETE', path: '/api/v1/destinations/{name}', roles: A, change: true },
   destinationTest: { method: 'POST', path: '/api/v1/destinations/{name}/test', roles: A },
+  destinationRetryDeadLetters: { method: 'POST', path: '/api/v1/destinations/{name}/retry-dead-letters', roles: A, change: true },
   deliveries: { method: 'GET', path: '/api/v1/deliveries', roles: A },
   deliveryStats: { method: 'GET', path: '/api/v1/deliveries/stats', roles: A },
   jobs: { method: 'GET', path: '/api/v1/jobs', roles: A },

@@ -87,7 +87,6 @@ export interface DeliveryDeps {
   log: Logger;
   /** For the removal of superseded SEGs queued after a delivery. */
   queue: JobQueue;
-  retryLimit: number;
   /** Calling AE title of C-STORE to DIMSE destinations (`dimse.aeTitle`). */
   callingAeTitle: string;
 }
@@ -123,7 +122,8 @@ export function deliveryHandler(deps: DeliveryDeps) {
       const stale = await retireStale(db, deps.queue, DELIVERY_JOB, dest, job.data.deliveryId, deps.log);
       return { delivered: true, status: out.status, superseded: stale };
     }
-    const final = out.kind === 'refused' || job.attempt >= deps.retryLimit;
+    // The last retry of the schedule (delivery.retry, retry-schedule.ts) failed: dead letter.
+    const final = out.kind === 'refused' || job.attempt >= job.retryLimit;
     // A row cancelled during this attempt (a re-run superseded it) stays cancelled and is not retried.
     const updated = await db.dataSource.query("UPDATE delivery SET status = $2, reason = $3 WHERE id = $1 AND status <> 'cancelled' RETURNING id", [job.data.deliveryId, final ? 'dead-letter' : 'retrying', out.reason]);
     if ((Array.isArray(updated[0]) ? (updated[0] as unknown[]) : (updated as unknown[])).length === 0) return { skipped: 'cancelled', lastAttempt: out.reason };

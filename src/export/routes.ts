@@ -9,6 +9,8 @@ import { readJsonBody } from '../http/json-body.js';
 import { listDeliveries } from './deliveries.js';
 import { DestinationError, redact, type DestinationStore } from './destination-store.js';
 import { testDestination } from './deliver.js';
+import type { JobQueue } from '../jobs/queue.js';
+import { retryDeadLetters } from './retry-dead-letters.js';
 
 const q = (ctx: AppContext, name: string): string | undefined => (typeof ctx.query[name] === 'string' && ctx.query[name] !== '' ? (ctx.query[name] as string) : undefined);
 
@@ -18,7 +20,7 @@ function mapErrors(err: unknown): never {
 }
 
 /** /api/v1/destinations (admin) with the connectivity test, and /api/v1/deliveries. */
-export function exportRouter(db: Database, destinations: DestinationStore, audit: AuditLog, callingAeTitle: string, usedBy: (name: string) => Promise<string[]> = async () => []): Router<AppState> {
+export function exportRouter(db: Database, destinations: DestinationStore, queue: JobQueue, audit: AuditLog, callingAeTitle: string, usedBy: (name: string) => Promise<string[]> = async () => []): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1' });
   const admin = requireRole('admin');
 
@@ -48,6 +50,13 @@ export function exportRouter(db: Database, destinations: DestinationStore, audit
     const d = await destinations.get(String(ctx.params.name)).catch(mapErrors);
     // C-ECHO for a DIMSE destination, a QIDO-RS search for a DICOMweb one.
     ctx.body = await testDestination(d, callingAeTitle);
+  });
+  router.post('/destinations/:name/retry-dead-letters', admin, async (ctx) => {
+    const d = await destinations.get(String(ctx.params.name)).catch(mapErrors);
+    const r = await retryDeadLetters(db, queue, d.name);
+    await audit.record({ actor: auditActor(ctx), action: 'destination.retry-dead-letters', target: `destination:${d.name}`, detail: { requeued: r.requeued } });
+    ctx.state.log.info({ destination: d.name, requeued: r.requeued, actor: ctx.state.principal.name }, 'dead-letter deliveries retried by an admin');
+    ctx.body = r;
   });
   router.get('/deliveries', admin, async (ctx) => {
     ctx.body = await listDeliveries(db, { status: q(ctx, 'status'), aiResultId: q(ctx, 'result'), destination: q(ctx, 'destination'), limit: Number(q(ctx, 'limit') ?? 100) });

@@ -2,12 +2,23 @@ import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Database } from '../db/data-source.js';
 import { bossDb, type BossDb } from './boss-db.js';
+import { JobLeases } from './heartbeat.js';
 
 export interface QueueOptions {
   retryLimit: number;
   retryDelaySeconds: number;
   pollingIntervalSeconds: number;
   expireInSeconds: number;
+  /** Defaults 10 / 30 (config `jobs.heartbeatSeconds` / `heartbeatTimeoutSeconds`). */
+  heartbeatSeconds?: number;
+  heartbeatTimeoutSeconds?: number;
+}
+
+/** Per job type: its own retry limit and, instead of pg-boss's unbounded doubling, its own delays. */
+export interface JobTypeOptions {
+  retryLimit?: number;
+  /** Seconds before the next attempt after `retriesSoFar` failed retries (e.g. export/retry-schedule.ts). */
+  retryDelaySeconds?: (retriesSoFar: number) => number;
 }
 
 /** What a handler gets: the job, and a way to report progress (0..1) shown in /api/v1/jobs. */
@@ -17,6 +28,8 @@ export interface RunningJob<T> {
   data: T;
   /** Retries so far (0 on the first attempt). */
   attempt: number;
+  /** The retries this job may have: a failure at attempt >= retryLimit is its last. */
+  retryLimit: number;
   progress(fraction: number, message?: string): Promise<void>;
 }
 
@@ -53,17 +66,24 @@ export const BOSS_SCHEMA = 'pgboss';
 export class JobQueue {
   private boss: PgBoss | undefined;
   private starting: Promise<PgBoss> | undefined;
-  private readonly types = new Map<string, { retryLimit?: number }>();
+  private readonly types = new Map<string, JobTypeOptions>();
   private readonly workers = new Map<string, string[]>();
   private readonly adapter: BossDb;
+  readonly leases: JobLeases;
 
   constructor(private readonly db: Database, private readonly log: Logger, readonly opts: QueueOptions) {
     this.adapter = bossDb(db);
+    this.leases = new JobLeases(db, BOSS_SCHEMA, log, { heartbeatSeconds: opts.heartbeatSeconds ?? 10, heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds ?? 30 });
   }
 
   /** Declares a job type (a pg-boss queue); call before start(). */
-  defineType(type: string, opts: { retryLimit?: number } = {}): void {
+  defineType(type: string, opts: JobTypeOptions = {}): void {
     this.types.set(type, opts);
+  }
+
+  /** The retry limit of new jobs of this type. */
+  retryLimitOf(type: string): number {
+    return this.types.get(type)?.retryLimit ?? this.opts.retryLimit;
   }
 
   /** Creates / migrates the pg-boss schema and the queues. `supervise`: run maintenance (expiry). */
@@ -83,7 +103,10 @@ export class JobQueue {
       boss.on('error', (err: Error) => this.log.error({ err }, 'job queue error'));
       await boss.start();
       for (const [type, t] of this.types) {
-        const queue = { name: type, retryLimit: t.retryLimit ?? this.opts.retryLimit, retryDelay: this.opts.retryDelaySeconds, retryBackoff: true, expireInSeconds: this.opts.expireInSeconds };
+        // A type with its own delays sets each one when an attempt fails (work()); the queue's
+        // delay is then only the first one, also used when pg-boss itself expires a job.
+        const own = t.retryDelaySeconds;
+        const queue = { name: type, retryLimit: this.retryLimitOf(type), retryDelay: own ? own(0) : this.opts.retryDelaySeconds, retryBackoff: !own, expireInSeconds: this.opts.expireInSeconds };
         const existing = await boss.getQueue(type);
         if (existing) await boss.updateQueue(type, queue);
         else await boss.createQueue(type, queue);
@@ -94,9 +117,11 @@ export class JobQueue {
     return this.starting;
   }
 
-  /** Starts `concurrency` workers for `type` in this process. */
+  /** Starts `concurrency` workers for `type` in this process (and the lease reaper, once). */
   async work<T>(type: string, concurrency: number, handler: JobHandler<T>): Promise<void> {
     const boss = await this.start();
+    if (concurrency > 0) this.leases.startReaper();
+    const t = this.types.get(type) ?? {};
     const ids: string[] = [];
     for (let i = 0; i < concurrency; i++) {
       let self: string | undefined;
@@ -105,10 +130,15 @@ export class JobQueue {
         // A worker that found a job fetches again at once (there may be more) instead of
         // sleeping its polling interval: pg-boss 10 skips the sleep when notified.
         if (self) boss.notifyWorker(self);
+        // An admin's retry raised the job's own limit; a job queued before the type's limit grew
+        // (an upgrade) gets the new one.
+        const retryLimit = Math.max(job.retryLimit, this.retryLimitOf(type));
         try {
-          return await handler({ id: job.id, type, data: job.data, attempt: job.retryCount, progress: (f, m) => this.setProgress(job.id, f, m) });
+          return await this.leases.hold(job.id, job.retryCount, () => handler({ id: job.id, type, data: job.data, attempt: job.retryCount, retryLimit, progress: (f, m) => this.setProgress(job.id, f, m) }));
         } catch (err) {
           if (err instanceof PermanentJobError) await this.db.dataSource.query(`UPDATE ${BOSS_SCHEMA}.job SET retry_limit = retry_count WHERE id = $1`, [job.id]);
+          // pg-boss's fail (after this throw) computes start_after = now() + retry_delay without backoff.
+          else if (t.retryDelaySeconds) await this.db.dataSource.query(`UPDATE ${BOSS_SCHEMA}.job SET retry_backoff = false, retry_delay = $2, retry_limit = $3 WHERE id = $1`, [job.id, t.retryDelaySeconds(job.retryCount), retryLimit]);
           this.log.warn({ jobId: job.id, type, attempt: job.retryCount, reason: (err as Error).message }, 'job failed');
           throw err;
         }
@@ -154,11 +184,31 @@ export class JobQueue {
     await (await this.start()).retry(type, id);
   }
 
+  /**
+   * Dead-letter jobs of `type` back to the queue with a fresh retry budget (attempts from 0, the
+   * type's limit, start now), e.g. after a destination's outage. Only `failed` jobs move, in one
+   * statement: a job retried concurrently, or already running again, is not touched. Returns the
+   * ids moved. started_on NULL makes pg-boss's next fetch count that attempt as the first.
+   */
+  async requeueFailed(type: string, ids: string[]): Promise<string[]> {
+    await this.start();
+    if (ids.length === 0) return [];
+    const rows = (await this.adapter.executeSql(
+      `UPDATE ${BOSS_SCHEMA}.job SET state = 'retry', retry_count = 0, retry_limit = $3, started_on = NULL, start_after = now(), completed_on = NULL,
+         keep_until = GREATEST(keep_until, now() + interval '14 days')
+       WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'failed' RETURNING id`,
+      [type, ids, this.retryLimitOf(type)],
+    )).rows as { id: string }[];
+    for (const w of this.workers.get(type) ?? []) this.boss?.notifyWorker(w);
+    return rows.map((r) => r.id);
+  }
+
   async cancel(type: string, id: string): Promise<void> {
     await (await this.start()).cancel(type, id);
   }
 
   async stop(): Promise<void> {
+    this.leases.stopReaper();
     if (!this.starting) return;
     const boss = await this.starting.catch(() => undefined);
     this.starting = undefined;

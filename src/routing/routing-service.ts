@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import type { Database } from '../db/data-source.js';
 import { DELIVERY_JOB, deliveryHandler, releaseReviewed, type DeliveryJobData } from '../export/deliveries.js';
 import { DestinationStore } from '../export/destination-store.js';
+import { retryDelaySeconds, retryLimitFor } from '../export/retry-schedule.js';
 import { InferenceJobs, type InferenceDeps } from '../inference/inference-job.js';
 import type { ModelRegistry } from '../inference/model-registry.js';
 import { JobQueue } from '../jobs/queue.js';
@@ -58,7 +59,9 @@ export class Routing {
     const { config, db, archive, log } = deps;
     this.queue = new JobQueue(db, log.child({ component: 'jobs' }), config.jobs);
     this.queue.defineType(INFERENCE_JOB);
-    this.queue.defineType(DELIVERY_JOB);
+    // Deliveries ride out long outages: capped doubling for days (delivery.retry), not jobs.retry*.
+    const retry = config.delivery.retry;
+    this.queue.defineType(DELIVERY_JOB, { retryLimit: retryLimitFor(retry), retryDelaySeconds: (n) => retryDelaySeconds(n, retry) });
     this.destinations = new DestinationStore(db);
     // Every change of the rules is checked against the models and destinations of this moment.
     this.rules = new RuleStore(db, () => loadReferences({ models: deps.models, destinations: this.destinations }));
@@ -124,7 +127,7 @@ export class Routing {
       if (n) log.warn({ jobs: n }, 'jobs interrupted by a stop of the node are retried');
     }
     await this.queue.work<InferenceJobData>(INFERENCE_JOB, config.jobs.concurrency.inference, this.inference.handle);
-    await this.queue.work<DeliveryJobData>(DELIVERY_JOB, config.jobs.concurrency.delivery, deliveryHandler({ db, archive, destinations: this.destinations, log, queue: this.queue, retryLimit: config.jobs.retryLimit, callingAeTitle: config.dimse.aeTitle }));
+    await this.queue.work<DeliveryJobData>(DELIVERY_JOB, config.jobs.concurrency.delivery, deliveryHandler({ db, archive, destinations: this.destinations, log, queue: this.queue, callingAeTitle: config.dimse.aeTitle }));
   }
 
   startScheduler(): void {

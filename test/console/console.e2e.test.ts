@@ -217,6 +217,10 @@ test.serial('a STOW makes an inference job appear; the failed delivery shows its
   await card.locator('[data-action="test"]').click();
   await card.locator('[data-testid="test-result"]').filter({ hasText: /^Not reachable: HTTP 404/ }).waitFor();
   await shot(page, 'destination-failed');
+  // "Retry all dead letters" while the destination is still wrong: requeued, and refused again.
+  await card.locator('[data-action="retry-dead-letters"]').click();
+  await card.locator('[data-testid="requeued"]').filter({ hasText: /^[1-9]\d* dead-letter deliveries requeued/ }).waitFor();
+  await waitFor(async () => (await apiGet<DeliveryView[]>('/api/v1/deliveries?destination=pacs')).some((d) => d.status === 'dead-letter' && d.attempts >= 2), 60_000, 'refused again after the bulk retry');
   await card.locator('[data-action="edit"]').click();
   const form = page.locator('[data-testid="destination-editor"]');
   await form.locator('input[name="url"]').fill(`${pacs.url}/dicom-web`);
@@ -226,7 +230,7 @@ test.serial('a STOW makes an inference job appear; the failed delivery shows its
   await card.locator('[data-testid="test-result"]').filter({ hasText: /^Reachable: QIDO-RS answered/ }).waitFor();
   await card.locator('[data-action="retry-delivery"]').first().click();
   const delivered = await waitFor(async () => (await apiGet<DeliveryView[]>('/api/v1/deliveries?destination=pacs')).find((d) => d.status === 'delivered'), 60_000, 'the retried delivery');
-  t.true(delivered.attempts >= 2, 'one failed attempt, then the retry');
+  t.true(delivered.attempts >= 3, 'one failed attempt, one after the bulk retry, then the retry');
   const segs = await waitFor(async () => {
     const s = await segInstances(`${pacs.url}/dicom-web`, leg.series.studyInstanceUID);
     return s.length ? s : undefined;
@@ -394,6 +398,7 @@ test.serial('every change made in the console is in GET /api/v1/audit with who a
     ['rule.update', 'rule:legs-basic'],
     ['rules.revert', 'rules'],
     ['destination.put', 'destination:pacs'],
+    ['destination.retry-dead-letters', 'destination:pacs'],
     ['job.retry', ''],
     ['model.promote', `model:${MODEL_ID}`],
     ['model.rollback', `model:${MODEL_ID}`],

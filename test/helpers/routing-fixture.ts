@@ -73,6 +73,8 @@ export function writeRoutingConfig(dataDir: string, opts: RoutingNodeOptions): {
     storage: { fsync: false, minFreeBytes: 0, minFreePercent: 0 },
     routing: { rulesFile, defaultQuietSeconds: 1, checkIntervalSeconds: 0.5 },
     jobs: { retryDelaySeconds: 1, pollingIntervalSeconds: 0.5, retryLimit: 8 },
+    // The delivery schedule in seconds (the default is minutes to hours: retry-schedule.ts).
+    delivery: { retry: { initialSeconds: 1, maxSeconds: 4, giveUpAfterHours: 1 } },
     ...opts.config,
   });
   const configFile = path.join(dataDir, 'config.yaml');

@@ -134,7 +134,7 @@ forEachDatabase((k) => {
       const snap = (await loadSeriesSnapshot(n.node.archive, s.seriesInstanceUID))!;
       const data: InferenceJobData = { seriesInstanceUid: s.seriesInstanceUID, studyInstanceUid: s.studyInstanceUID, fingerprint: snap.fingerprint, ruleId: 'legs', rulesetVersion: 1, model: 'leg-demo', destinations: [], review: 'immediate' };
       const messages: string[] = [];
-      const run = () => jobs.handle({ id: '00000000-0000-4000-8000-000000000001', type: 'inference', data, attempt: 0, progress: async (_f, m) => void messages.push(m ?? '') });
+      const run = () => jobs.handle({ id: '00000000-0000-4000-8000-000000000001', type: 'inference', data, attempt: 0, retryLimit: 8, progress: async (_f, m) => void messages.push(m ?? '') });
       const first = (await run()) as { skipped: boolean; reason: string; plane: string; aiResultId: string; timings: { plane: { action: string; source: string } } };
       t.like(first, { skipped: true, reason: 'skipped: plane coronal, spacing 6 mm > 3 mm tolerated by the axial model', plane: 'coronal' });
       t.like(first.timings.plane, { action: 'skip', source: 'coronal' });

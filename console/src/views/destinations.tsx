@@ -24,6 +24,10 @@ interface Stats {
   lastDeliveredAt: string | null;
   lastErrors: { deliveryId: string; status: string; reason: string | null; attempts: number; jobId: string | null; createdAt: string }[];
 }
+interface Requeued {
+  destination: string;
+  requeued: number;
+}
 interface Echo {
   ok: boolean;
   status: number;
@@ -36,6 +40,7 @@ export function DestinationsView(_: { me: Me }) {
   const stats = useLoad(() => call<Stats[]>('deliveryStats'), [], 5000);
   const [editing, setEditing] = useState<Destination | 'new'>();
   const [tests, setTests] = useState<Record<string, Echo | string>>({});
+  const [requeued, setRequeued] = useState<Record<string, number>>({});
   const act = useAction();
   const statsOf = (name: string) => stats.data?.find((s) => s.destination === name);
   const reload = () => {
@@ -75,11 +80,27 @@ export function DestinationsView(_: { me: Me }) {
                   >
                     Test connection
                   </button>
+                  {s && (s.counts['dead-letter'] ?? 0) > 0 ? (
+                    <button
+                      data-action="retry-dead-letters"
+                      disabled={act.busy}
+                      onClick={() =>
+                        act.run(() => call<Requeued>('destinationRetryDeadLetters', { params: { name: d.name } }).then((r) => setRequeued((x) => ({ ...x, [d.name]: r.requeued })))).then(reload)
+                      }
+                    >
+                      Retry all {s.counts['dead-letter']} dead letters
+                    </button>
+                  ) : null}
                 </div>
               </header>
               {t ? (
                 <p data-testid="test-result" class={typeof t === 'object' && t.ok ? 'ok' : 'error'}>
                   {typeof t === 'string' ? t : `${t.ok ? 'Reachable' : 'Not reachable'}: ${t.message} (HTTP ${t.status}, ${t.ms} ms)`}
+                </p>
+              ) : null}
+              {requeued[d.name] !== undefined ? (
+                <p data-testid="requeued" class="ok">
+                  {requeued[d.name]} dead-letter deliveries requeued
                 </p>
               ) : null}
               {s ? (
