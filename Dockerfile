@@ -24,9 +24,13 @@ COPY console ./console
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
+# MALLOC_MMAP_THRESHOLD_: glibc serves every allocation above 128 KiB by its own mmap and gives it
+# back when freed, instead of raising the threshold after each large free and keeping freed
+# buffers in its heaps (≈ 70 MiB of an idle node after one study; docs/operations.md#memory).
 ENV NODE_ENV=production \
     DAFNE_DATA_DIR=/var/lib/dafne \
     DAFNE_CONFIG=/app/config/default.yaml \
+    MALLOC_MMAP_THRESHOLD_=131072 \
     PORT=8080
 WORKDIR /app
 # A dedicated unprivileged user owns only the data directory.

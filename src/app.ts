@@ -70,7 +70,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   const dataDir = path.resolve(config.dataDir);
   const db = await openDatabase({ url: config.database.url, embeddedDir: path.join(dataDir, 'db'), poolSize: config.database.poolSize, migrate: opts.migrate });
   if (db.migrated.length) log.info({ migrations: db.migrated }, 'applied database migrations');
-  const archive = new Archive(db, log, { dir: path.join(dataDir, 'blobs'), ...config.storage, writerThreads: config.stow.writerThreads, writeConcurrency: config.stow.writeConcurrency });
+  const archive = new Archive(db, log, { dir: path.join(dataDir, 'blobs'), ...config.storage, writerThreads: config.stow.writerThreads, writeConcurrency: config.stow.writeConcurrency, writerIdleMs: config.stow.writerIdleSeconds * 1000 });
   await archive.open({ recover: opts.recoverArchive });
   // Model files live in their own content-addressed store: they are not DICOM instances.
   const modelBlobs = new BlobStore(path.join(dataDir, 'models'), config.storage.fsync);

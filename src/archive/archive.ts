@@ -21,6 +21,8 @@ export interface ArchiveOptions {
   writerThreads: number;
   /** Objects written in parallel per request (sizes the writer pool's memory). */
   writeConcurrency: number;
+  /** ms without a blob write after which the writer threads end (default 60 s). */
+  writerIdleMs?: number;
 }
 
 /** The archive: the blob store plus the index in the database. */
@@ -33,8 +35,13 @@ export class Archive {
     const root = path.resolve(opts.dir);
     // One slot per object in flight (plus one); objects up to 1 MiB (single-frame images) go
     // through the pool, larger ones through the main thread's async I/O.
-    this.writers = opts.writerThreads > 0 ? new BlobWriterPool(opts.writerThreads, opts.writeConcurrency + 1, 1024 * 1024, { root, tmpDir: path.join(root, '.tmp'), fsync: opts.fsync }) : undefined;
+    this.writers = opts.writerThreads > 0 ? new BlobWriterPool(opts.writerThreads, opts.writeConcurrency + 1, 1024 * 1024, { root, tmpDir: path.join(root, '.tmp'), fsync: opts.fsync }, opts.writerIdleMs) : undefined;
     this.blobs = new BlobStore(root, opts.fsync, this.writers);
+  }
+
+  /** Whether the blob writer threads are running (they end after stow.writerIdleSeconds). */
+  get writerThreadsRunning(): boolean {
+    return this.writers?.running ?? false;
   }
 
   async close(): Promise<void> {

@@ -43,6 +43,8 @@ export const configSchema = z
         maxInstanceBytes: bytes.min(1).default(2 * 1024 ** 3),
         writeConcurrency: z.number().int().min(1).max(64).default(8),
         writerThreads: z.number().int().min(0).max(16).default(3),
+        /** Seconds without a blob write after which the writer threads end (they start again with the next object). */
+        writerIdleSeconds: z.number().min(1).max(86_400).default(60),
       })
       .strict()
       .prefault({}),

@@ -34,7 +34,16 @@ export interface ModelSummary {
  * (model.onnx and model.json), with lineage (parent hash) and an append-only activation history.
  * Every package is validated on the way in, so nothing unusable can become active.
  */
+/**
+ * Packages kept in memory per model (most recently used): the active generation and one more (a
+ * shadow candidate, the base of a delta). Every generation a node ever loaded or added stayed
+ * cached before, each with its model.onnx bytes and decoded graph, so a node that learns nightly
+ * grew by a model's size per generation (docs/operations.md#memory).
+ */
+export const PACKAGES_KEPT_PER_MODEL = 2;
+
 export class ModelRegistry {
+  /** By sha256, in order of last use. */
   private readonly cache = new Map<string, ModelPackage>();
 
   constructor(private readonly db: Database, private readonly blobs: BlobStore) {}
@@ -65,7 +74,7 @@ export class ModelRegistry {
       if (opts.activate || !hasActive) await m.save(m.create(ModelActivation, { modelId: card.id, generationId: gen.id, action: 'add', actor, reason: null }));
       return gen;
     });
-    this.cache.set(pkg.sha256, pkg);
+    this.remember(pkg);
     return (await this.generations(card.id)).find((g) => g.sha256 === info.sha256)!;
   }
 
@@ -137,11 +146,23 @@ export class ModelRegistry {
 
   private async load(gen: ModelGeneration): Promise<ModelPackage> {
     const hit = this.cache.get(gen.sha256);
-    if (hit) return hit;
+    if (hit) return this.remember(hit);
     const onnx = await this.blobs.read(gen.sha256);
     if (createHash('sha256').update(onnx).digest('hex') !== gen.sha256) throw new Error(`model ${gen.modelId} generation ${gen.generation}: model.onnx in the blob store is damaged (hash mismatch)`);
-    const pkg = validateModelPackage(onnx, gen.card as ModelCard);
-    this.cache.set(gen.sha256, pkg);
+    return this.remember(validateModelPackage(onnx, gen.card as ModelCard));
+  }
+
+  /** Marks `pkg` most recently used and forgets its model's older packages beyond the limit. */
+  private remember(pkg: ModelPackage): ModelPackage {
+    this.cache.delete(pkg.sha256);
+    this.cache.set(pkg.sha256, pkg);
+    const same = [...this.cache.values()].filter((p) => p.card.id === pkg.card.id);
+    for (const old of same.slice(0, Math.max(0, same.length - PACKAGES_KEPT_PER_MODEL))) this.cache.delete(old.sha256);
     return pkg;
+  }
+
+  /** Model hashes held in memory (for tests). */
+  get cached(): string[] {
+    return [...this.cache.keys()];
   }
 }

@@ -1,12 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { AppContext, AppState } from '../http/context.js';
 import { httpError } from '../http/errors.js';
 import { appConfigJs, VIEWER_BASE } from './app-config.js';
-import { DEFAULT_OHIF_DIST, OhifDist, OHIF_VERSION, VIEWER_EXT_DIR } from './ohif-dist.js';
+import { DEFAULT_OHIF_DIST, OhifDist, OHIF_VERSION, VIEWER_EXT_DIR, type Splice } from './ohif-dist.js';
 import { reviewPageHtml } from './review-page.js';
 
 /** Paths served without a token: static viewer code and the sign-in page hold no patient data. */
@@ -61,6 +62,22 @@ async function sendFile(ctx: AppContext, file: string, cache: string): Promise<b
   return true;
 }
 
+/** A file with one rewritten span, streamed from disk (ohif-dist.ts says why not from memory). */
+function sendSplice(ctx: AppContext, name: string, s: Splice): void {
+  ctx.set('Content-Type', mimeOf(name));
+  ctx.set('Cache-Control', 'no-cache');
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.length = s.size - s.remove + s.insert.length;
+  ctx.body = Readable.from(
+    (async function* () {
+      if (s.at > 0) yield* createReadStream(s.file, { start: 0, end: s.at - 1 });
+      yield s.insert;
+      if (s.at + s.remove < s.size) yield* createReadStream(s.file, { start: s.at + s.remove, end: s.size - 1 });
+    })(),
+    { objectMode: false },
+  );
+}
+
 function sendBuffer(ctx: AppContext, name: string, body: Buffer | string, cache = 'no-cache'): void {
   ctx.set('Content-Type', mimeOf(name));
   ctx.set('Cache-Control', cache);
@@ -105,7 +122,7 @@ export function viewerRouter(deps: ViewerDeps): Router<AppState> {
     if (rel === '' || rel === 'index.html') return sendBuffer(ctx, 'index.html', dist.indexHtml());
     const file = safeJoin(dist.dir, rel);
     const patched = file ? await dist.patched(rel) : undefined;
-    if (patched) return sendBuffer(ctx, rel, patched);
+    if (patched) return Buffer.isBuffer(patched) ? sendBuffer(ctx, rel, patched) : sendSplice(ctx, rel, patched);
     if (file && rel && (await sendFile(ctx, file, /\.[0-9a-f]{16}\.(js|css|wasm)$|[0-9a-f]{16}\.wasm$/.test(rel) ? 'public, max-age=31536000, immutable' : 'no-cache'))) return;
     // A file-like path that does not exist is a 404, never index.html (a script served as HTML
     // breaks the viewer with a MIME error that hides the real cause).

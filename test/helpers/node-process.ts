@@ -55,7 +55,8 @@ export async function startNodeProcess(opts: NodeProcessOptions = {}): Promise<N
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'dafne-node-'));
   const port = await freePort();
   const logFile = path.join(dataDir, 'node.log');
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), DAFNE_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...opts.env };
+  // MALLOC_MMAP_THRESHOLD_ as `npm start` and the Dockerfile set it (docs/operations.md#memory).
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), MALLOC_MMAP_THRESHOLD_: '131072', DAFNE_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...opts.env };
   if (opts.configYaml) {
     const file = path.join(dataDir, 'config.yaml');
     (await import('node:fs')).writeFileSync(file, opts.configYaml);

@@ -52,6 +52,14 @@ forEachDatabase((kind) => {
       const list = await reg.list();
       t.deepEqual(list.map((m) => [m.id, m.active?.generation, m.generations.map((g) => g.generation)]), [['leg', 0, [0, 1]]]);
       t.is(list[0]!.generations[1]!.parentSha256, g0.sha256);
+
+      // In memory: at most two packages per model, the most recently used; others load again.
+      const g2 = await reg.add({ onnx: onnx(40), card: card(2, g1.sha256) }, 'test');
+      t.deepEqual(reg.cached.sort(), [g0.sha256, g2.sha256].sort());
+      t.is((await reg.package('leg', 1)).sha256, g1.sha256, 'a forgotten generation is read from the blob store again');
+      t.deepEqual(reg.cached.sort(), [g1.sha256, g2.sha256].sort());
+      t.is((await reg.active('leg')).sha256, g0.sha256);
+      t.deepEqual(reg.cached.sort(), [g0.sha256, g1.sha256].sort());
     } finally {
       await db.close();
       await tdb.drop();

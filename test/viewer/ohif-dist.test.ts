@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { appConfigJs } from '../../src/viewer/app-config.js';
-import { OHIF_VERSION, rebase } from '../../src/viewer/ohif-dist.js';
+import { findInFile, OhifDist, OHIF_VERSION, rebase, type Splice } from '../../src/viewer/ohif-dist.js';
 import { isPublicViewerPath, mimeOf } from '../../src/viewer/routes.js';
 import { REPO_ROOT } from '../helpers/node-process.js';
 
@@ -18,6 +19,44 @@ test('rebase moves the viewer from / to /viewer/', (t) => {
   t.is(rebase('x.js', 'nothing to do', '/viewer/'), undefined);
   t.is(rebase('app.bundle.css', 'src:url(/a.woff2)', '/viewer/'), 'src:url(/viewer/a.woff2)');
   t.is(rebase('manifest.json', '{"src":"/assets/i.png"}', '/viewer/'), '{"src":"/viewer/assets/i.png"}');
+});
+
+test('findInFile finds a string across its 1 MiB read pieces, and stops at the limit', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'find-in-file-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'f.js');
+  const needle = '__webpack_require__.p = "/";';
+  const body = Buffer.alloc(3 * (1 << 20), 'x');
+  for (const at of [0, (1 << 20) - 7, 2 * (1 << 20) - needle.length + 1]) body.write(needle, at);
+  body.write(needle, body.length - needle.length);
+  writeFileSync(file, body);
+  t.deepEqual(findInFile(file, needle, 10), [0, (1 << 20) - 7, 2 * (1 << 20) - needle.length + 1, body.length - needle.length]);
+  t.deepEqual(findInFile(file, needle), [0, (1 << 20) - 7]);
+  t.deepEqual(findInFile(file, 'absent', 10), []);
+});
+
+test('the app bundle is served as a splice of the file on disk, equal to rebase()', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ohif-dist-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'index.html'), '<script>window.PUBLIC_URL="/"</script>');
+  const app = 'ünïcode;' + 'y'.repeat(1 << 20) + ';__webpack_require__.p = "/";tail';
+  writeFileSync(path.join(dir, 'app.bundle.0123abcd.js'), app);
+  writeFileSync(path.join(dir, 'worker.bundle.1.js'), 'w;__webpack_require__.p = "/";');
+  writeFileSync(path.join(dir, 'plain.js'), 'nothing');
+  writeFileSync(path.join(dir, 'app.bundle.css'), 'src:url(/a.woff2)');
+  const dist = new OhifDist(dir, '/viewer/');
+  const spliced = (s: Splice): string => {
+    const bytes = readFileSync(s.file);
+    return Buffer.concat([bytes.subarray(0, s.at), s.insert, bytes.subarray(s.at + s.remove)]).toString('utf8');
+  };
+  const bundle = (await dist.patched('app.bundle.0123abcd.js')) as Splice;
+  t.false(Buffer.isBuffer(bundle));
+  t.is(spliced(bundle), rebase('app.bundle.0123abcd.js', app, '/viewer/')!);
+  t.is(bundle.size - bundle.remove + bundle.insert.length, Buffer.byteLength(rebase('app.bundle.0123abcd.js', app, '/viewer/')!));
+  t.is(spliced((await dist.patched('worker.bundle.1.js')) as Splice), 'w;__webpack_require__.p = "/viewer/";');
+  t.is(await dist.patched('plain.js'), undefined);
+  t.is(String(await dist.patched('app.bundle.css')), 'src:url(/viewer/a.woff2)');
+  t.is(String(dist.indexHtml()), '<script>window.PUBLIC_URL="/viewer/"</script>');
 });
 
 test('MIME types that a module import and WebAssembly need', (t) => {
