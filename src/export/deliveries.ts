@@ -6,6 +6,7 @@ import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue
 import type { DestinationStore } from './destination-store.js';
 import { deliverInstance } from './deliver.js';
 import { retireStale, runRemoval, type RemoveJobData } from './supersede.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 export const DELIVERY_JOB = 'delivery';
 
@@ -126,7 +127,7 @@ export function deliveryHandler(deps: DeliveryDeps) {
     const final = out.kind === 'refused' || job.attempt >= job.retryLimit;
     // A row cancelled during this attempt (a re-run superseded it) stays cancelled and is not retried.
     const updated = await db.dataSource.query("UPDATE delivery SET status = $2, reason = $3 WHERE id = $1 AND status <> 'cancelled' RETURNING id", [job.data.deliveryId, final ? 'dead-letter' : 'retrying', out.reason]);
-    if ((Array.isArray(updated[0]) ? (updated[0] as unknown[]) : (updated as unknown[])).length === 0) return { skipped: 'cancelled', lastAttempt: out.reason };
+    if (returnedRows(updated).length === 0) return { skipped: 'cancelled', lastAttempt: out.reason };
     if (out.kind === 'refused') throw new PermanentJobError(out.reason);
     throw new Error(out.reason);
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { aeTitle } from '../config/schema.js';
 import type { Database } from '../db/data-source.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 /** A DIMSE Storage SCP (PS3.4 Annex B): where C-STORE goes, and C-ECHO for the connectivity test. */
 export const dimsePeerSchema = z
@@ -117,8 +118,7 @@ export class DestinationStore {
   }
 
   async remove(name: string): Promise<void> {
-    const r = (await this.db.dataSource.query('DELETE FROM destination WHERE name = $1 RETURNING name', [name])) as unknown[];
-    const rows = Array.isArray(r[0]) ? (r[0] as unknown[]) : r;
-    if (rows.length === 0) throw new DestinationError(`no destination "${name}"`, 'not-found');
+    const r: unknown = await this.db.dataSource.query('DELETE FROM destination WHERE name = $1 RETURNING name', [name]);
+    if (returnedRows(r).length === 0) throw new DestinationError(`no destination "${name}"`, 'not-found');
   }
 }

@@ -5,6 +5,7 @@ import { jobIdFor } from '../jobs/boss-db.js';
 import { PermanentJobError, type JobQueue } from '../jobs/queue.js';
 import type { Destination, DestinationStore } from './destination-store.js';
 import { removeInstance } from './remove-instance.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 /**
  * The supersede policy at the destinations (docs/routing.md, "Late instances"): a re-run's SEG
@@ -25,7 +26,6 @@ import { removeInstance } from './remove-instance.js';
 /** Delivery states in which the SEG has not reached the destination. */
 const UNSENT = ['awaiting-review', 'pending', 'retrying'];
 
-const rowsOf = <T>(r: unknown): T[] => (Array.isArray(r) && Array.isArray(r[0]) ? (r[0] as T[]) : (r as T[]));
 
 /**
  * Step 1, inside the transaction that inserts the new result. Returns the job ids of the
@@ -36,7 +36,7 @@ export async function cancelSupersededDeliveries(m: Pick<EntityManager, 'query'>
     `UPDATE delivery SET status = 'cancelled', reason = $3 WHERE ai_result_id = $1 AND status = ANY($2::text[]) RETURNING job_id`,
     [oldResultId, UNSENT, `superseded by ai_result ${newResultId}: the series changed and a re-run replaced this result before it was delivered`],
   );
-  return rowsOf<{ job_id: string | null }>(r).flatMap((x) => (x.job_id ? [x.job_id] : []));
+  return returnedRows<{ job_id: string | null }>(r).flatMap((x) => (x.job_id ? [x.job_id] : []));
 }
 
 /** Cancels the queue jobs of cancelled deliveries (best effort: a job that still runs skips a cancelled row). */

@@ -1,4 +1,5 @@
 import type { Database } from '../db/data-source.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 /**
  * Learning runs as stored in `learning_run` (migration 1764220000000) and as the API shows them
@@ -115,10 +116,10 @@ export class RunStore {
 
   /** Runs left `running` by a process that is gone (the caller holds the learning lock): failed. */
   async failOrphans(): Promise<number> {
-    const rows = (await this.db.dataSource.query(
+    const r: unknown = await this.db.dataSource.query(
       `UPDATE learning_run SET status = 'failed', reason = 'the process running it stopped before it finished', finished_at = now() WHERE status = 'running' RETURNING id`,
-    )) as unknown[];
-    return Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
+    );
+    return returnedRows(r).length;
   }
 
   async get(id: string): Promise<LearningRunView | undefined> {

@@ -11,6 +11,7 @@
  */
 import type { EntityManager } from 'typeorm';
 import type { Database } from '../db/data-source.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 /** Review status; 'skipped' only for a skipped result (there was nothing to review). */
 export type ResultStatus = 'pending' | 'accepted' | 'corrected' | 'rejected' | 'skipped';
@@ -141,9 +142,7 @@ export class ResultRepository {
 
   /** Sets the status only if it still is `from` (no lost update between two readers). */
   async transition(id: string, from: ResultStatus, to: ResultStatus, m: Runner): Promise<boolean> {
-    const rows = (await m.query('UPDATE ai_result SET status = $3 WHERE id = $1 AND status = $2 RETURNING id', [id, from, to])) as unknown[];
-    // TypeORM's postgres driver answers UPDATE ... RETURNING as [rows, count].
-    const hit = Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
-    return hit > 0;
+    const r: unknown = await m.query('UPDATE ai_result SET status = $3 WHERE id = $1 AND status = $2 RETURNING id', [id, from, to]);
+    return returnedRows(r).length > 0;
   }
 }
