@@ -38,6 +38,8 @@ export class IngestSession {
   private batch: { i: number; pending: PendingInstance; created: boolean }[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private readonly journal: BlobJournal;
+  /** The commit of the latest object of this request under each SOP Instance UID. */
+  private readonly lastByUid = new Map<string, Promise<void>>();
 
   constructor(private readonly archive: Archive, private readonly opts: IngestOptions) {
     this.journal = archive.blobs.journal();
@@ -79,7 +81,13 @@ export class IngestSession {
       this.fail(i, err);
       return;
     }
-    const task = this.commit(i, part, record, staged).catch((err) => this.fail(i, err, record));
+    // Keep first (docs/conformance.md): blobs are written in parallel and batched as they finish,
+    // so a later object re-using an earlier one's UID waits for the commit before it; the earlier
+    // object then reaches the index first and the later one is the duplicate (0111).
+    const uid = record.sopInstanceUid;
+    const earlier = this.lastByUid.get(uid);
+    const task = (earlier ?? Promise.resolve()).then(() => this.commit(i, part, record, staged)).catch((err) => this.fail(i, err, record));
+    this.lastByUid.set(uid, task);
     this.inflight.add(task);
     void task.finally(() => this.inflight.delete(task));
     while (this.inflight.size >= this.opts.concurrency) await Promise.race(this.inflight);
