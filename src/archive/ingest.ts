@@ -11,8 +11,16 @@ import { receivePart, type ReceivedPart } from './part-receiver.js';
 
 /** What happened to one object of a store request, in request order. */
 export type StoreResult =
-  | { status: 'stored'; alreadyStored: boolean; record: InstanceRecord; size: number }
+  | { status: 'stored'; alreadyStored: boolean; record: StoredInstance; size: number }
   | { status: 'failed'; reason: number; message: string; sopClassUid?: string; sopInstanceUid?: string };
+
+/**
+ * What a stored object's result keeps of its index record: the UIDs the response (PS3.18 Table
+ * 10.5.3-1) and routing need. A request of thousands of instances holds one per instance until
+ * it answers; the whole record (≈ 30 attributes) made the 1 GB request's heap grow by ≈ 4 KiB per
+ * instance (docs/benchmarks.md).
+ */
+export type StoredInstance = Pick<InstanceRecord, 'sopInstanceUid' | 'sopClassUid' | 'studyInstanceUid' | 'seriesInstanceUid'>;
 
 export interface IngestOptions {
   /** The study of the request URL (PS3.18 §10.5.1): instances of other studies fail. */
@@ -40,6 +48,8 @@ export class IngestSession {
   private readonly journal: BlobJournal;
   /** The commit of the latest object of this request under each SOP Instance UID. */
   private readonly lastByUid = new Map<string, Promise<void>>();
+  /** One string per study / series UID of the request, shared by its results. */
+  private readonly uids = new Map<string, string>();
 
   constructor(private readonly archive: Archive, private readonly opts: IngestOptions) {
     this.journal = archive.blobs.journal();
@@ -89,7 +99,11 @@ export class IngestSession {
     const task = (earlier ?? Promise.resolve()).then(() => this.commit(i, part, record, staged)).catch((err) => this.fail(i, err, record));
     this.lastByUid.set(uid, task);
     this.inflight.add(task);
-    void task.finally(() => this.inflight.delete(task));
+    void task.finally(() => {
+      this.inflight.delete(task);
+      // Committed: the object is in a batch, so a later one with its UID is ordered after it anyway.
+      if (this.lastByUid.get(uid) === task) this.lastByUid.delete(uid);
+    });
     while (this.inflight.size >= this.opts.concurrency) await Promise.race(this.inflight);
   }
 
@@ -131,7 +145,7 @@ export class IngestSession {
       outcomes.forEach((o, k) => {
         const { i, pending } = batch[k]!;
         if (o.status === 'rejected') this.fail(i, o.error, pending.record);
-        else this.results[i] = { status: 'stored', alreadyStored: o.status === 'already-stored', record: pending.record, size: pending.size };
+        else this.results[i] = { status: 'stored', alreadyStored: o.status === 'already-stored', record: this.stored(pending.record), size: pending.size };
       });
       // A rejected object's new blob is not referenced by anything: remove it.
       await this.removeUnindexed(batch.filter((b, k) => b.created && outcomes[k]!.status === 'rejected').map((b) => b.pending.sha256));
@@ -140,6 +154,11 @@ export class IngestSession {
       await this.removeUnindexed(batch.filter((b) => b.created).map((b) => b.pending.sha256));
       for (const { i, pending } of batch) this.fail(i, new InstanceRejected('the index could not be written; nothing was stored', FailureReason.processingFailure), pending.record);
     }
+  }
+
+  private stored(r: InstanceRecord): StoredInstance {
+    const shared = (uid: string): string => this.uids.get(uid) ?? (this.uids.set(uid, uid), uid);
+    return { sopInstanceUid: r.sopInstanceUid, sopClassUid: shared(r.sopClassUid), studyInstanceUid: shared(r.studyInstanceUid), seriesInstanceUid: shared(r.seriesInstanceUid) };
   }
 
   private async removeUnindexed(keys: string[]): Promise<void> {

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Archive } from '../archive/archive.js';
-import { IngestSession } from '../archive/ingest.js';
-import type { InstanceRecord } from '../archive/instance-record.js';
+import { IngestSession, type StoredInstance } from '../archive/ingest.js';
 import type { Database } from '../db/data-source.js';
 import type { PlanePlan } from '../dicom/plane.js';
 import { DELIVERY_JOB, enqueueDeliveries } from '../export/deliveries.js';
@@ -30,8 +29,8 @@ export interface InferenceDeps {
   afterSegment?: (e: { modelId: string; generation: number; aiResultId: string; files: Buffer[]; labels: SegmentSeriesResult['labels']; segments: SegmentSeriesResult['segments'] }) => Promise<void>;
 }
 
-/** Stores one Part 10 object in the archive (blob, then index) and returns its index record. */
-export async function storeObject(archive: Archive, bytes: Buffer): Promise<InstanceRecord> {
+/** Stores one Part 10 object in the archive (blob, then index) and returns its UIDs. */
+export async function storeObject(archive: Archive, bytes: Buffer): Promise<StoredInstance> {
   const session = new IngestSession(archive, { maxInstanceBytes: Math.max(bytes.length, 1), concurrency: 1 });
   await session.add((async function* () {
     yield bytes;
