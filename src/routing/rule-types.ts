@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { profilesSchema, type OutputProfile } from '../export/output-profiles.js';
 import { ROUTING_ATTRIBUTES, type RoutingAttribute } from './routing-attributes.js';
 
 /**
@@ -74,7 +75,13 @@ export const ruleSchema = z
     when: z.partialRecord(z.enum(ROUTING_ATTRIBUTES), conditionSchema).default({}),
     model: z.string().min(1),
     destinations: z
-      .array(z.union([z.string().min(1).transform((name) => ({ name, seg: {} as SegOptions })), z.object({ name: z.string().min(1), seg: segOptionsSchema.default({}) }).strict()]))
+      .array(
+        z.union([
+          z.string().min(1).transform((name): { name: string; seg: SegOptions; profiles?: OutputProfile[] } => ({ name, seg: {} as SegOptions })),
+          // `profiles` (seg / sr / sc-overlay): what this destination receives from this rule; absent: the destination's own profiles (output-profiles.ts).
+          z.object({ name: z.string().min(1), seg: segOptionsSchema.default({}), profiles: profilesSchema.optional() }).strict(),
+        ]),
+      )
       .default([]),
     /** `immediate`: deliver as soon as made; `after-review`: once a reader accepted it. */
     review: z.enum(['immediate', 'after-review']).default('immediate'),

@@ -16,7 +16,12 @@ import { createHash } from 'node:crypto';
 const NAMESPACE = Buffer.from('6f1c2a4e8b3d4c7a9e5f1b2d3c4a5e6f', 'hex');
 
 export function trackingUid(sourceSeriesInstanceUid: string, label: string): string {
-  const h = createHash('sha1').update(NAMESPACE).update(`${sourceSeriesInstanceUid}/${label.toLowerCase()}`, 'utf8').digest().subarray(0, 16);
+  return nameBasedUid(`${sourceSeriesInstanceUid}/${label.toLowerCase()}`);
+}
+
+/** A UUID-derived UID (PS3.5 §B.2) from a name-based version 5 UUID in this product's namespace. */
+export function nameBasedUid(name: string): string {
+  const h = createHash('sha1').update(NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
   h[6] = (h[6]! & 0x0f) | 0x50; // version 5
   h[8] = (h[8]! & 0x3f) | 0x80; // RFC 4122 variant
   return `2.25.${BigInt(`0x${h.toString('hex')}`).toString()}`;
