@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { profilesSchema, type OutputProfile } from '../export/output-profiles.js';
+import { profilesSchema } from '../export/output-profiles.js';
 import { ROUTING_ATTRIBUTES, type RoutingAttribute } from './routing-attributes.js';
 
 /**
@@ -76,11 +76,19 @@ export const ruleSchema = z
     model: z.string().min(1),
     destinations: z
       .array(
-        z.union([
-          z.string().min(1).transform((name): { name: string; seg: SegOptions; profiles?: OutputProfile[] } => ({ name, seg: {} as SegOptions })),
-          // `profiles` (seg / sr / sc-overlay): what this destination receives from this rule; absent: the destination's own profiles (output-profiles.ts).
-          z.object({ name: z.string().min(1), seg: segOptionsSchema.default({}), profiles: profilesSchema.optional() }).strict(),
-        ]),
+        // A bare name is shorthand for { name }. Preprocessed (not a union) so that an error names
+        // its field, e.g. destinations[0].profiles[1] for an unknown profile.
+        z.preprocess(
+          (v) => (typeof v === 'string' ? { name: v } : v),
+          z
+            .object({
+              name: z.string().min(1),
+              seg: segOptionsSchema.default({}),
+              // seg / sr / sc-overlay: what this destination receives from this rule; absent: the destination's own profiles (output-profiles.ts).
+              profiles: profilesSchema.optional(),
+            })
+            .strict(),
+        ),
       )
       .default([]),
     /** `immediate`: deliver as soon as made; `after-review`: once a reader accepted it. */
