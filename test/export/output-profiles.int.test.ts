@@ -19,6 +19,9 @@ import { api, legSeries, MODEL_ID, retrieveInstance, startRoutingNode, type LegS
 import { stowParts } from '../helpers/stow-client.js';
 import { waitFor } from '../helpers/wait.js';
 import { readReport } from '../sr/read-report.js';
+import { writeLegSeries } from '../../src/phantom/write-series.js';
+import type { Volume } from '../../src/dicom/volume.js';
+import { newUid } from '../../src/dicom/synthetic-mr.js';
 
 const test = testNeeding('orthanc', 'dicom3tools');
 let node: NodeProcess;
@@ -42,6 +45,7 @@ test.before(async () => {
       rule('all-three', '*all three*', [{ name: 'pacs-web', profiles: ['seg', 'sr', 'sc-overlay'] }]),
       rule('by-dimse', '*dimse*', ['pacs-dimse']),
       rule('reviewed', '*reviewed*', [{ name: 'pacs-web', profiles: ['seg', 'sr'] }], 'after-review'),
+      rule('dixon', '*T1 dixon study*', [{ name: 'pacs-web', profiles: ['sr'] }]),
     ],
     config: { dimse: { aeTitle: 'DAFNE' } },
   });
@@ -78,6 +82,7 @@ function checkVolumes(t: import('ava').ExecutionContext, srBytes: Buffer, segByt
     t.true(c!.voxels > 0);
     t.true(Math.abs(g.volumeMl! - expected) <= 0.01 * expected, `${g.label}: SR ${g.volumeMl} mL, SEG ${c!.voxels} voxels × ${mm3} mm³ = ${expected} mL`);
     t.is(g.trackingUid as string | undefined, c!.trackingUid, 'SR and SEG carry the same tracking UID');
+    t.log(`${g.label}: SEG ${c!.voxels} voxels × ${mm3} mm³ = ${expected} mL; SR ${g.volumeMl} mL (${((100 * (g.volumeMl! - expected)) / expected).toFixed(6)} %)`);
   }
   return report;
 }
@@ -183,6 +188,27 @@ test.serial('a correction (after-review) yields a new SR with the same tracking 
   const m = await waitFor(async () => api<{ current: { resultId: string }; history: { resultId: string; source: string }[] }>(node.url, `/api/v1/results/${laterResult.id}/measurements`).catch(() => undefined), 30_000, 'the later report');
   t.deepEqual(m.history.map((h) => h.resultId).sort(), [result.id, laterResult.id].sort());
   t.is(m.history.find((h) => h.resultId === result.id)!.source, 'corrected');
+});
+
+test.serial('a Dixon study (fat and water series on the segmented grid): the SR has each muscle’s fat fraction', async (t) => {
+  const leg = await legSeries({ description: 'T1 dixon study leg', patientId: 'DIXON-1' });
+  const study = leg.series.studyInstanceUID;
+  const v = leg.geometry as Volume;
+  // Fat = 20 %, water = 80 % of the signal everywhere: every muscle's fat fraction is 20 % (up to the stored values' rounding).
+  const part = async (share: number, description: string) =>
+    (await writeLegSeries({ ...v, sources: v.sources.map((src) => ({ ...src, sopInstanceUid: newUid() })), data: Float32Array.from(v.data, (x) => Math.max(0, x) * share) }, { studyInstanceUID: study, seriesInstanceUID: newUid(), frameOfReferenceUID: leg.series.frameOfReferenceUID, seriesDescription: description, patientId: 'DIXON-1' })).files;
+  t.is((await stowParts(node.url, [...(await part(0.2, 'Dixon F')), ...(await part(0.8, 'Dixon W'))])).status, 200);
+  t.is((await stowParts(node.url, leg.series.files)).status, 200);
+  const { sr } = await held(leg, { seg: 0, sr: 1, sc: 0 });
+  const bytes = await retrieveInstance(web, study, sr[0]!.series, sr[0]!.sop);
+  t.deepEqual(await validate(bytes), []);
+  const groups = readReport(bytes).groups;
+  t.is(groups.length, 3);
+  t.log(groups.map((g) => `${g.label}: fat fraction ${g.fatFractionPercent?.toFixed(3)} %`).join('; '));
+  for (const g of groups) t.true(g.fatFractionPercent !== undefined && Math.abs(g.fatFractionPercent - 20) < 1, `${g.label}: fat fraction ${g.fatFractionPercent}`);
+  // Its evidence names the fat and water series.
+  const evidence = ((dataset(bytes)['0040A375']?.Value?.[0] as Record<string, { Value?: unknown[] }>)['00081115']?.Value ?? []) as unknown[];
+  t.is(evidence.length, 4, 'SEG, source, fat and water series');
 });
 
 test.serial('unknown profiles are refused with the field: rules (400), destinations (400)', async (t) => {
