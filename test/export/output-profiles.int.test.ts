@@ -39,6 +39,7 @@ test.before(async () => {
   node = await startRoutingNode({
     destinations: [
       { name: 'pacs-web', url: web, timeoutSeconds: 10 },
+      { name: 'pacs-rm', url: web, timeoutSeconds: 10, removeSuperseded: { via: 'orthanc', url: pacs.url }, profiles: ['seg', 'sr'] },
       { name: 'pacs-dimse', dimse: { host: '127.0.0.1', port: dicomPort, aeTitle: 'ORTHANC' }, timeoutSeconds: 10, profiles: ['sr', 'sc-overlay'] },
     ],
     rules: [
@@ -46,6 +47,7 @@ test.before(async () => {
       rule('by-dimse', '*dimse*', ['pacs-dimse']),
       rule('reviewed', '*reviewed*', [{ name: 'pacs-web', profiles: ['seg', 'sr'] }], 'after-review'),
       rule('dixon', '*T1 dixon study*', [{ name: 'pacs-web', profiles: ['sr'] }]),
+      rule('rerun', '*rerun leg*', ['pacs-rm']),
     ],
     config: { dimse: { aeTitle: 'DAFNE' } },
   });
@@ -209,6 +211,29 @@ test.serial('a Dixon study (fat and water series on the segmented grid): the SR 
   // Its evidence names the fat and water series.
   const evidence = ((dataset(bytes)['0040A375']?.Value?.[0] as Record<string, { Value?: unknown[] }>)['00081115']?.Value ?? []) as unknown[];
   t.is(evidence.length, 4, 'SEG, source, fat and water series');
+});
+
+test.serial('late instances: the re-run’s SR replaces the old one at a destination with removeSuperseded, same tracking UIDs, volumes of the new SEG', async (t) => {
+  const leg = await legSeries({ description: 'T1 rerun leg' });
+  const study = leg.series.studyInstanceUID;
+  t.is((await stowParts(node.url, leg.series.files.slice(0, 3))).status, 200);
+  const first = await held(leg, { seg: 1, sr: 1, sc: 0 });
+  const firstSr = await retrieveInstance(web, study, first.sr[0]!.series, first.sr[0]!.sop);
+  t.is((await stowParts(node.url, leg.series.files.slice(3))).status, 200);
+  const now = await waitFor(async () => {
+    const all = await studyInstances(web, study);
+    const seg = ofClass(all, SOP.SEG), sr = ofClass(all, SOP.ENHANCED_SR);
+    return seg.length === 1 && sr.length === 1 && seg[0]!.sop !== first.seg[0]!.sop && sr[0]!.sop !== first.sr[0]!.sop ? { seg, sr } : undefined;
+  }, 90_000, 'only the re-run’s SEG and SR in Orthanc');
+  const srBytes = await retrieveInstance(web, study, now.sr[0]!.series, now.sr[0]!.sop);
+  const segBytes = await retrieveInstance(web, study, now.seg[0]!.series, now.seg[0]!.sop);
+  const report = checkVolumes(t, srBytes, segBytes, now.seg[0]!.sop, leg);
+  const before = new Map(readReport(firstSr).groups.map((g) => [g.label, g]));
+  for (const g of report.groups) {
+    t.is(g.trackingUid, before.get(g.label)!.trackingUid, `${g.label}: tracking UID kept across the re-run`);
+    t.true(g.volumeMl! >= before.get(g.label)!.volumeMl!, `${g.label}: six slices hold at least what three held`);
+  }
+  t.true(report.groups.some((g) => g.volumeMl! > before.get(g.label)!.volumeMl!), 'the re-run measured the new slices');
 });
 
 test.serial('unknown profiles are refused with the field: rules (400), destinations (400)', async (t) => {
