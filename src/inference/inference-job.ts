@@ -120,7 +120,13 @@ export class InferenceJobs {
     }
     const profiles = await destinationProfiles(db, d.destinations);
     // The SR (and overlay) of the result: made with the SEG; a retry after a crash in between makes them from the archive.
-    const derived = (await recordedDerived(this.deps.archive, String(row.id), null)) ?? (await this.deriveAgain(d, row, wantsOverlay(profiles)));
+    const derived =
+      (await recordedDerived(this.deps.archive, String(row.id), null)) ??
+      // The SEG's delivery never depends on its SR: if it cannot be rebuilt, the SEG still goes out.
+      (await this.deriveAgain(d, row, wantsOverlay(profiles)).catch((err: Error) => {
+        this.deps.log.warn({ jobId: job.id, aiResult: String(row.id), err: err.message }, 'no measurement report for this result; delivering the SEG only');
+        return undefined;
+      }));
     const items = deliveryItems(d.destinations, profiles, variants, derived);
     await enqueueDeliveries(db, this.deps.queue, String(row.id), items, d.review === 'immediate' ? 'pending' : 'awaiting-review');
     await job.progress(1, 'done');
