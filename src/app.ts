@@ -28,6 +28,7 @@ import { jobsRouter } from './jobs/routes.js';
 import { routingRouter } from './routing/routes.js';
 import { Routing } from './routing/routing-service.js';
 import { ReviewEvents } from './review/review-events.js';
+import { measurementsRouter } from './results/routes.js';
 import { ReviewService } from './review/reviews.js';
 import { reviewRouter } from './review/routes.js';
 import { isPublicViewerPath, viewerRouter } from './viewer/routes.js';
@@ -91,6 +92,8 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
     await federation.federateCandidate(e.modelId, e.onnx, e.parentSha256, { trainingSlices: e.trainingSlices, trainingSeries: e.trainingSeries, localGate: { heldOut: e.gate.candidate.heldOut ?? null, benchmark: e.gate.candidate.benchmark ?? null, corrections: e.gate.candidate.corrections ?? null } });
   });
   // A review releases after-review deliveries at once; the stability tick does it too (durably).
+  // A correction gets its measurement report first, so the release below can send it (issue 18).
+  reviews.events.onReviewed((e) => (e.review.action === 'correct' ? routing.correctedDerived.ensure() : undefined));
   reviews.events.onReviewed(() => releaseReviewed(db, routing.queue, log));
 
   const app = new Koa<AppState>();
@@ -99,7 +102,7 @@ export async function buildNode(config: Config, opts: BuildOptions = {}): Promis
   app.use(requestContext(log));
   app.use(metrics.middleware());
   app.use(authenticate(config.auth.tokens, { isPublic: (p) => isPublicViewerPath(p) || isPublicConsolePath(p) }));
-  for (const router of [healthRouter(archive, metrics, () => routing.fileStatus), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive, audit, models, (actor) => routing.reloadConfigFile(actor)), jobsRouter(db, routing.queue, audit), exportRouter(db, routing.destinations, routing.queue, audit, config.dimse.aeTitle, async (name) => (await routing.rules.current()).rules.filter((r) => r.destinations.some((d) => d.name === name)).map((r) => r.id)), auditRouter(audit), overviewRouter({ archive, destinations: routing.destinations, config }), consoleRouter(), federationRouter(federation), learningRouter({ models, learning, audit })]) {
+  for (const router of [healthRouter(archive, metrics, () => routing.fileStatus), dicomwebRouter({ archive, config, metrics, onStored: (r, sender) => routing.onStored(r, sender) }), reviewRouter(reviews), viewerRouter({ log }), routingRouter(routing.rules, archive, audit, models, (actor) => routing.reloadConfigFile(actor)), jobsRouter(db, routing.queue, audit), exportRouter(db, routing.destinations, routing.queue, audit, config.dimse.aeTitle, async (name) => (await routing.rules.current()).rules.filter((r) => r.destinations.some((d) => d.name === name)).map((r) => r.id)), auditRouter(audit), overviewRouter({ archive, destinations: routing.destinations, config }), consoleRouter(), federationRouter(federation), learningRouter({ models, learning, audit }), measurementsRouter(db)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -39,6 +39,7 @@ export const API = {
   jobRetry: { method: 'POST', path: '/api/v1/jobs/{id}/retry', roles: A, change: true },
   jobCancel: { method: 'POST', path: '/api/v1/jobs/{id}/cancel', roles: A, change: true },
   series: { method: 'GET', path: '/api/v1/series', roles: R },
+  measurements: { method: 'GET', path: '/api/v1/results/{id}/measurements', roles: R },
   models: { method: 'GET', path: '/api/v1/models', roles: R },
   generations: { method: 'GET', path: '/api/v1/models/{id}/generations', roles: R },
   corrections: { method: 'GET', path: '/api/v1/models/{id}/corrections', roles: R },

@@ -6,6 +6,7 @@ import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue
 import type { DestinationStore } from './destination-store.js';
 import { deliverInstance } from './deliver.js';
 import { retireStale, runRemoval, type RemoveJobData } from './supersede.js';
+import { correctedObject, derivedKind } from './corrected-replacement.js';
 import { returnedRows } from '../db/returned-rows.js';
 
 export const DELIVERY_JOB = 'delivery';
@@ -60,15 +61,22 @@ async function sendPending(db: Database, queue: JobQueue, where: string, params:
  */
 export async function releaseReviewed(db: Database, queue: JobQueue, log: Logger): Promise<void> {
   const waiting = (await db.dataSource.query(
-    `SELECT d.id, d.destination, r.id AS result, r.status FROM delivery d JOIN ai_result r ON r.id = d.ai_result_id
+    `SELECT d.id, d.destination, d.sop_instance_uid AS sop, r.id AS result, r.status FROM delivery d JOIN ai_result r ON r.id = d.ai_result_id
       WHERE d.status = 'awaiting-review' AND r.status IN ('accepted', 'corrected', 'rejected')`,
-  )) as { id: string | number; destination: string; result: string | number; status: string }[];
+  )) as { id: string | number; destination: string; sop: string; result: string | number; status: string }[];
   for (const w of waiting) {
     if (w.status === 'rejected') {
       await db.dataSource.query("UPDATE delivery SET status = 'cancelled', reason = 'result rejected in review' WHERE id = $1", [w.id]);
       continue;
     }
-    if (w.status === 'corrected') {
+    const derived = w.status === 'corrected' ? await derivedKind(db, w.sop) : undefined;
+    if (derived) {
+      // The AI result's SR / overlay instance: replaced by the corrected result's (issue 18 item 3).
+      const replacement = await correctedObject(db, w.result, derived.kind, derived.instanceNumber);
+      if (!replacement) continue; // its measurement report is not made yet
+      await db.dataSource.query("UPDATE delivery SET status = 'cancelled', reason = $2 WHERE id = $1", [w.id, `superseded by the corrected result's ${derived.kind === 'sr' ? 'SR' : 'overlay'}`]);
+      await db.dataSource.query("INSERT INTO delivery (ai_result_id, destination, sop_instance_uid, status) VALUES ($1, $2, $3, 'pending') ON CONFLICT (destination, sop_instance_uid) DO NOTHING", [w.result, w.destination, replacement]);
+    } else if (w.status === 'corrected') {
       const corrected = (await db.dataSource
         .query('SELECT corrected_sop_instance_uid AS sop FROM review WHERE result_id = $1 AND corrected_sop_instance_uid IS NOT NULL ORDER BY id DESC LIMIT 1', [w.result])
         .catch(() => [])) as { sop: string }[];
@@ -119,7 +127,7 @@ export function deliveryHandler(deps: DeliveryDeps) {
       // Even if a re-run cancelled this row meanwhile: the SEG is at the destination now, and
       // retireStale below (or the newer SEG's delivery) deletes it there if it is stale.
       await db.dataSource.query("UPDATE delivery SET status = 'delivered', delivered_at = now(), reason = NULL WHERE id = $1", [job.data.deliveryId]);
-      deps.log.info({ jobId: job.id, destination: dest.name, status: out.status }, 'SEG delivered');
+      deps.log.info({ jobId: job.id, destination: dest.name, status: out.status }, 'result object delivered');
       const stale = await retireStale(db, deps.queue, DELIVERY_JOB, dest, job.data.deliveryId, deps.log);
       return { delivered: true, status: out.status, superseded: stale };
     }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { aeTitle } from '../config/schema.js';
 import type { Database } from '../db/data-source.js';
 import { returnedRows } from '../db/returned-rows.js';
+import { profilesSchema, type OutputProfile } from './output-profiles.js';
 
 /** A DIMSE Storage SCP (PS3.4 Annex B): where C-STORE goes, and C-ECHO for the connectivity test. */
 export const dimsePeerSchema = z
@@ -46,6 +47,8 @@ export const destinationSchema = z
     auth: authSchema.optional(),
     removeSuperseded: removeSupersededSchema.optional(),
     timeoutSeconds: z.number().min(1).max(3600).default(30),
+    /** What this destination receives by default (seg / sr / sc-overlay); a rule's entry may override. Absent: seg. */
+    profiles: profilesSchema.optional(),
   })
   .strict()
   .refine((d) => (d.url === undefined) !== (d.dimse === undefined), { message: 'give either url (DICOMweb) or dimse ({ host, port, aeTitle }), not both', path: ['url'] })
@@ -67,6 +70,7 @@ interface Row {
   dimse: DimsePeer | null;
   auth: Destination['auth'] | null;
   remove_superseded: RemoveSuperseded | null;
+  profiles: OutputProfile[] | null;
   timeout_ms: number;
   source: string;
   updated_by: string;
@@ -79,6 +83,7 @@ const toDestination = (r: Row): Destination => ({
   ...(r.dimse !== null ? { dimse: r.dimse } : {}),
   auth: r.auth ?? undefined,
   ...(r.remove_superseded ? { removeSuperseded: r.remove_superseded } : {}),
+  ...(r.profiles ? { profiles: r.profiles } : {}),
   timeoutSeconds: Number(r.timeout_ms) / 1000,
 });
 
@@ -109,10 +114,10 @@ export class DestinationStore {
     if (!parsed.success) throw new DestinationError(parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(destination)'}: ${i.message}`).join('; '), 'invalid');
     const d = parsed.data;
     await this.db.dataSource.query(
-      `INSERT INTO destination (name, url, dimse, auth, timeout_ms, source, updated_by, updated_at, remove_superseded) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, now(), $8::jsonb)
+      `INSERT INTO destination (name, url, dimse, auth, timeout_ms, source, updated_by, updated_at, remove_superseded, profiles) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, now(), $8::jsonb, $9::jsonb)
        ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, dimse = EXCLUDED.dimse, auth = EXCLUDED.auth, timeout_ms = EXCLUDED.timeout_ms, source = EXCLUDED.source,
-         updated_by = EXCLUDED.updated_by, updated_at = now(), remove_superseded = EXCLUDED.remove_superseded`,
-      [d.name, d.url?.replace(/\/+$/, '') ?? null, d.dimse ? JSON.stringify(d.dimse) : null, d.auth ? JSON.stringify(d.auth) : null, Math.round(d.timeoutSeconds * 1000), source, actor, d.removeSuperseded ? JSON.stringify(d.removeSuperseded) : null],
+         updated_by = EXCLUDED.updated_by, updated_at = now(), remove_superseded = EXCLUDED.remove_superseded, profiles = EXCLUDED.profiles`,
+      [d.name, d.url?.replace(/\/+$/, '') ?? null, d.dimse ? JSON.stringify(d.dimse) : null, d.auth ? JSON.stringify(d.auth) : null, Math.round(d.timeoutSeconds * 1000), source, actor, d.removeSuperseded ? JSON.stringify(d.removeSuperseded) : null, d.profiles ? JSON.stringify(d.profiles) : null],
     );
     return this.get(d.name);
   }

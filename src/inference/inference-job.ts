@@ -4,6 +4,8 @@ import { IngestSession, type StoredInstance } from '../archive/ingest.js';
 import type { Database } from '../db/data-source.js';
 import type { PlanePlan } from '../dicom/plane.js';
 import { DELIVERY_JOB, enqueueDeliveries } from '../export/deliveries.js';
+import { deliveryItems, destinationProfiles, wantsOverlay } from '../export/profile-items.js';
+import { deriveAndStore, deriveFromArchive, recordedDerived, type StoredDerived } from '../results/derived-store.js';
 import { cancelSupersededJobs } from '../export/supersede.js';
 import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue.js';
 import type { InferenceJobData } from '../routing/route-series.js';
@@ -13,7 +15,7 @@ import { RunnerCache } from './runner-cache.js';
 import { findResultRow, insertResultRow, type ResultRow } from './result-row.js';
 import { segVariant, variantKey } from './seg-variants.js';
 import { SkippedSeriesError, type PlaneTimings } from './segment-plane.js';
-import { segmentSeries, type SegmentSeriesResult } from './segment-series.js';
+import { segmentSeries, sourceAttributes, type SegmentSeriesResult } from './segment-series.js';
 
 export interface InferenceDeps {
   db: Database;
@@ -102,7 +104,8 @@ export class InferenceJobs {
     } else if (row.outcome === 'segmented') {
       variants.set('default', row.sop!);
       // Variant SEGs of an earlier attempt are found through their delivery rows.
-      const rows = (await db.dataSource.query('SELECT destination, sop_instance_uid AS sop FROM delivery WHERE ai_result_id = $1', [row.id])) as { destination: string; sop: string }[];
+      // (SEG rows only: the SR and overlay rows of the same destination are in result_object.)
+      const rows = (await db.dataSource.query('SELECT destination, sop_instance_uid AS sop FROM delivery d WHERE ai_result_id = $1 AND NOT EXISTS (SELECT 1 FROM result_object o WHERE o.sop_instance_uid = d.sop_instance_uid)', [row.id])) as { destination: string; sop: string }[];
       for (const dest of d.destinations) {
         const hit = rows.find((r) => r.destination === dest.name);
         if (hit) variants.set(variantKey(dest.seg), hit.sop);
@@ -114,7 +117,16 @@ export class InferenceJobs {
       const out: SkippedJobResult = { skipped: true, reason: row.reason ?? 'skipped', plane, aiResultId: String(row.id), deliveries: 0, timings: row.timings };
       return out;
     }
-    const items = d.destinations.filter((dest) => variants.has(variantKey(dest.seg))).map((dest) => ({ destination: dest.name, sopInstanceUid: variants.get(variantKey(dest.seg))! }));
+    const profiles = await destinationProfiles(db, d.destinations);
+    // The SR (and overlay) of the result: made with the SEG; a retry after a crash in between makes them from the archive.
+    const derived =
+      (await recordedDerived(this.deps.archive, String(row.id), null)) ??
+      // The SEG's delivery never depends on its SR: if it cannot be rebuilt, the SEG still goes out.
+      (await this.deriveAgain(d, row, wantsOverlay(profiles)).catch((err: Error) => {
+        this.deps.log.warn({ jobId: job.id, aiResult: String(row.id), err: err.message }, 'no measurement report for this result; delivering the SEG only');
+        return undefined;
+      }));
+    const items = deliveryItems(d.destinations, profiles, variants, derived);
     await enqueueDeliveries(db, this.deps.queue, String(row.id), items, d.review === 'immediate' ? 'pending' : 'awaiting-review');
     await job.progress(1, 'done');
     return { aiResultId: String(row.id), segSopInstanceUid: row.sop, deliveries: items.length, timings: row.timings };
@@ -189,9 +201,42 @@ export class InferenceJobs {
     };
     const row = await db.transaction((m) => insertResultRow(m, d, { outcome: 'segmented', segSeriesInstanceUid: main.seriesInstanceUid, segSopInstanceUid: main.sopInstanceUid }, { ...meta, timings }));
     log.info({ jobId: job.id, aiResult: String(row.id), model: d.model, generation: pkg.card.generation, plane: result.plan.action, ms: Math.round(timings.totalMs) }, 'inference done; SEG stored');
+    await job.progress(0.96, 'measurement report');
+    const { seriesNumber } = sourceAttributes(files[0]!);
+    await deriveAndStore(
+      archive,
+      String(row.id),
+      null,
+      {
+        firstSource: files[0]!,
+        volume: result.volume,
+        labels: result.labels,
+        segments: result.segments,
+        seg: { sopInstanceUid: main.sopInstanceUid, seriesInstanceUid: main.seriesInstanceUid },
+        producer: `Dafne ${pkg.card.name} gen ${pkg.card.generation}`,
+        sourceSeriesNumber: seriesNumber ?? 0,
+        equipment: { manufacturerModelName: 'Dafne Node', softwareVersions: this.deps.softwareVersion, deviceSerialNumber: pkg.sha256.slice(0, 16) },
+        overlay: wantsOverlay(await destinationProfiles(db, d.destinations)),
+      },
+      d.studyInstanceUid,
+      log,
+    );
     // Never fails the job: the hook only records (shadow agreement); its result is not delivered.
     await this.deps.afterSegment?.({ modelId: d.model, generation: pkg.card.generation, aiResultId: String(row.id), files, labels: result.labels, segments: result.segments }).catch((err: Error) => log.warn({ err: err.message }, 'after-segment hook failed'));
     return { row, variants };
+  }
+
+  /** The SR / overlay of a result whose job stopped after recording the SEG (rebuilt from the archive). */
+  private async deriveAgain(d: InferenceJobData, row: ResultRow, overlay: boolean): Promise<StoredDerived> {
+    const [r] = (await this.deps.db.dataSource.query('SELECT generation, model_sha256 FROM ai_result WHERE id = $1', [row.id])) as { generation: number; model_sha256: string | null }[];
+    const pkg = await this.deps.models.active(d.model).catch(() => undefined);
+    const name = pkg?.card.name ?? d.model;
+    return deriveFromArchive(
+      this.deps.archive,
+      { id: String(row.id), studyInstanceUid: d.studyInstanceUid, sourceSeriesInstanceUid: d.seriesInstanceUid, modelId: d.model, generation: Number(r?.generation ?? 0), modelSha256: r?.model_sha256 ?? null },
+      row.sop!,
+      { reviewId: null, overlay, producer: `Dafne ${name} gen ${r?.generation ?? 0}`, softwareVersion: this.deps.softwareVersion, log: this.deps.log },
+    );
   }
 
   /** Model hashes whose session is loaded now (released after idleReleaseMs without a series). */

@@ -6,6 +6,8 @@ import type { ModelPackage } from './model-package.js';
 import type { OnnxRunner } from './onnx-runner.js';
 import type { PipelineOptions } from './pipeline.js';
 import { segmentAnyPlane, type AnyPlaneResult } from './segment-plane.js';
+import type { Volume } from '../dicom/volume.js';
+import { trackingId, trackingUid } from '../sr/tracking.js';
 
 /** Patient / study attributes a SEG copies from its source (PS3.3 A.51: Patient, General Study). */
 const COPIED: [keyof SegSourceAttributes, number][] = [
@@ -62,6 +64,8 @@ export function segSeriesInfo(card: ModelPackage['card'], seriesNumber: number, 
 
 export interface SegmentSeriesResult extends AnyPlaneResult {
   seg: Buffer;
+  /** The source volume (signal statistics of the measurement report, the SC overlay). */
+  volume: Volume;
   /** Milliseconds to assemble the volume (decode + geometry) and to encode the SEG. */
   volumeMs: number;
   encodeMs: number;
@@ -84,6 +88,9 @@ export async function segmentSeries(files: Iterable<Buffer> | AsyncIterable<Buff
   const volumeMs = performance.now() - t0;
   // Any orientation: reformatted into the model's plane when needed, or SkippedSeriesError (plane.ts).
   const result = await segmentAnyPlane(volume, pkg, runner, opts);
+  // Tracking ID / UID of each segment (PS3.3 C.8.20.4) as the measurement report has them: derived
+  // from source series and label, so every generation's and correction's SEG and SR agree (src/sr/tracking.ts).
+  result.segments = result.segments.map((s) => ({ ...s, trackingId: trackingId(s.label), trackingUid: trackingUid(volume.seriesInstanceUid, s.label) }));
   const { source, seriesNumber } = sourceAttributes(first!);
   const card = pkg.card;
   const t1 = performance.now();
@@ -95,5 +102,5 @@ export async function segmentSeries(files: Iterable<Buffer> | AsyncIterable<Buff
     series: segSeriesInfo(card, opts.seriesNumber ?? (seriesNumber ?? 0) + 1000, opts.revision),
     equipment: { manufacturerModelName: 'Dafne Node', softwareVersions: opts.softwareVersion, deviceSerialNumber: pkg.sha256.slice(0, 16) },
   });
-  return { ...result, seg, volumeMs, encodeMs: performance.now() - t1 };
+  return { ...result, seg, volume, volumeMs, encodeMs: performance.now() - t1 };
 }

@@ -1,3 +1,4 @@
+import type { OutputProfile } from '../export/output-profiles.js';
 import type { Logger } from 'pino';
 import type { Database } from '../db/data-source.js';
 import { jobIdFor } from '../jobs/boss-db.js';
@@ -19,7 +20,8 @@ export interface InferenceJobData {
   ruleId: string;
   rulesetVersion: number;
   model: string;
-  destinations: { name: string; seg: SegOptions }[];
+  /** `profiles` absent (and in jobs queued before output profiles existed): the destination's, else seg. */
+  destinations: { name: string; seg: SegOptions; profiles?: OutputProfile[] }[];
   review: 'immediate' | 'after-review';
 }
 

@@ -8,6 +8,7 @@ import { DELIVERY_JOB, deliveryHandler, releaseReviewed, type DeliveryJobData } 
 import { DestinationStore } from '../export/destination-store.js';
 import { retryDelaySeconds, retryLimitFor } from '../export/retry-schedule.js';
 import { InferenceJobs, type InferenceDeps } from '../inference/inference-job.js';
+import { CorrectedDerived } from '../results/corrected-derived.js';
 import type { ModelRegistry } from '../inference/model-registry.js';
 import { JobQueue } from '../jobs/queue.js';
 import { VERSION } from '../version.js';
@@ -51,6 +52,8 @@ export class Routing {
   readonly rules: RuleStore;
   readonly destinations: DestinationStore;
   readonly scheduler: StabilityScheduler;
+  /** Measurement reports of corrected SEGs (issue 18 item 3). */
+  readonly correctedDerived: CorrectedDerived;
   private readonly inference: InferenceJobs;
   /** Undefined until the rules file was imported (or when there is none). */
   fileStatus: RulesFileStatus | undefined;
@@ -66,6 +69,9 @@ export class Routing {
     // Every change of the rules is checked against the models and destinations of this moment.
     this.rules = new RuleStore(db, () => loadReferences({ models: deps.models, destinations: this.destinations }));
     this.scheduler = new StabilityScheduler(archive, { db, rules: this.rules, queue: this.queue, log: log.child({ component: 'routing' }), models: deps.models }, config.routing);
+    // A corrected SEG's measurement report first (its SR replaces the AI SR in the release below).
+    this.correctedDerived = new CorrectedDerived(archive, VERSION, log.child({ component: 'results' }));
+    this.scheduler.onTick.push(() => this.correctedDerived.ensure());
     this.scheduler.onTick.push(() => releaseReviewed(db, this.queue, log));
     this.inference = new InferenceJobs({ db, archive, models: deps.models, queue: this.queue, log: log.child({ component: 'inference' }), softwareVersion: VERSION, threads: 2, idleReleaseMs: config.inference.idleReleaseSeconds * 1000, afterSegment: deps.afterSegment });
   }

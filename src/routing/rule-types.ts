@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { profilesSchema } from '../export/output-profiles.js';
 import { ROUTING_ATTRIBUTES, type RoutingAttribute } from './routing-attributes.js';
 
 /**
@@ -74,7 +75,21 @@ export const ruleSchema = z
     when: z.partialRecord(z.enum(ROUTING_ATTRIBUTES), conditionSchema).default({}),
     model: z.string().min(1),
     destinations: z
-      .array(z.union([z.string().min(1).transform((name) => ({ name, seg: {} as SegOptions })), z.object({ name: z.string().min(1), seg: segOptionsSchema.default({}) }).strict()]))
+      .array(
+        // A bare name is shorthand for { name }. Preprocessed (not a union) so that an error names
+        // its field, e.g. destinations[0].profiles[1] for an unknown profile.
+        z.preprocess(
+          (v) => (typeof v === 'string' ? { name: v } : v),
+          z
+            .object({
+              name: z.string().min(1),
+              seg: segOptionsSchema.default({}),
+              // seg / sr / sc-overlay: what this destination receives from this rule; absent: the destination's own profiles (output-profiles.ts).
+              profiles: profilesSchema.optional(),
+            })
+            .strict(),
+        ),
+      )
       .default([]),
     /** `immediate`: deliver as soon as made; `after-review`: once a reader accepted it. */
     review: z.enum(['immediate', 'after-review']).default('immediate'),

@@ -264,6 +264,25 @@ test.serial('series list: the rule that matched, why none did, results with revi
   await reviewed.filter({ hasText: 'corrected' }).waitFor({ timeout: 15_000 });
   t.regex(await reviewed.innerText(), new RegExp(`${MODEL_ID} gen 0\\s+corrected\\s+no destinations`));
   await shot(page, 'series');
+
+  // Per-muscle numbers (issue 18): the corrected result's report, as the API gives it, and the
+  // patient's results of the same model over time (every series here is patient ROUTE-1).
+  type Numbers = { current: { source: string; segments: { label: string; volumeMl: number }[] }; history: { resultId: string }[] };
+  const numbers = await waitFor(async () => {
+    const m = await apiGet<Numbers>(`/api/v1/results/${result!.id}/measurements`, READER.token);
+    return m.current.source === 'corrected' ? m : undefined;
+  }, 30_000, 'the corrected measurement report');
+  await reviewed.locator('[data-testid="show-measurements"]').click();
+  const table = reviewed.locator('[data-testid="measurement-table"]');
+  await table.waitFor();
+  for (const s of numbers.current.segments) {
+    t.is(await table.locator(`tr[data-label="${s.label}"] [data-testid="volume"]`).innerText(), s.volumeMl.toFixed(2), `${s.label} volume`);
+  }
+  t.true(numbers.history.length >= 2, 'earlier results of the same patient');
+  const trend = reviewed.locator('svg[data-testid="trend-volumeMl"]');
+  await trend.waitFor();
+  for (const s of numbers.current.segments) t.is(await trend.locator(`g[data-label="${s.label}"] circle`).count(), numbers.history.length, `${s.label}: one point per result`);
+  await shot(page, 'series-numbers');
 });
 
 test.serial('models: the learning curve of held-out Dice per generation, promote and roll back', async (t) => {

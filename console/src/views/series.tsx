@@ -1,6 +1,8 @@
 import { call } from '../api.js';
 import type { Me } from '../main.js';
+import { useState } from 'preact/hooks';
 import { Badge, ErrorBox, Head, Section, fmtTime, useLoad } from '../ui.js';
+import { Measurements } from './measurements.js';
 
 interface SeriesRow {
   seriesInstanceUid: string;
@@ -28,6 +30,8 @@ const viewerLink = (study: string) => `/viewer/dafne-review?StudyInstanceUIDs=${
 
 export function SeriesView(_: { me: Me }) {
   const list = useLoad(() => call<SeriesRow[]>('series', { query: { limit: 100 } }), [], 5000);
+  // The result whose per-muscle numbers are open (one at a time; they do not refresh with the list).
+  const [open, setOpen] = useState<string | null>(null);
   return (
     <Section title="Series & results">
       <ErrorBox error={list.error} />
@@ -81,7 +85,11 @@ export function SeriesView(_: { me: Me }) {
                           {k} {n}
                         </Badge>
                       ))}
-                      {Object.keys(r.deliveries).length === 0 ? <span class="muted">no destinations</span> : null}
+                      {Object.keys(r.deliveries).length === 0 ? <span class="muted">no destinations</span> : null}{' '}
+                      <button type="button" class="link" data-testid="show-measurements" onClick={() => setOpen(open === r.id ? null : r.id)}>
+                        {open === r.id ? 'hide numbers' : 'numbers'}
+                      </button>
+                      {open === r.id ? <Measurements resultId={r.id} /> : null}
                     </div>
                   ),
                 )}
