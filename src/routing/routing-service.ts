@@ -16,6 +16,7 @@ import { loadReferences, type RuleIssue } from './rule-references.js';
 import { RuleStore } from './rule-store.js';
 import { readRulesFile, RulesFileError } from './rules-file.js';
 import { StabilityScheduler } from './stability.js';
+import { StudyWaits } from './study-waits.js';
 
 export interface RoutingDeps {
   config: Config;
@@ -65,7 +66,9 @@ export class Routing {
     this.destinations = new DestinationStore(db);
     // Every change of the rules is checked against the models and destinations of this moment.
     this.rules = new RuleStore(db, () => loadReferences({ models: deps.models, destinations: this.destinations }));
-    this.scheduler = new StabilityScheduler(archive, { db, rules: this.rules, queue: this.queue, log: log.child({ component: 'routing' }), models: deps.models }, config.routing);
+    const routingLog = log.child({ component: 'routing' });
+    const studies = new StudyWaits({ db, queue: this.queue, log: routingLog, models: deps.models });
+    this.scheduler = new StabilityScheduler(archive, { db, rules: this.rules, queue: this.queue, log: routingLog, models: deps.models, studies }, config.routing);
     this.scheduler.onTick.push(() => releaseReviewed(db, this.queue, log));
     this.inference = new InferenceJobs({ db, archive, models: deps.models, queue: this.queue, log: log.child({ component: 'inference' }), softwareVersion: VERSION, threads: 2, idleReleaseMs: config.inference.idleReleaseSeconds * 1000, afterSegment: deps.afterSegment });
   }
