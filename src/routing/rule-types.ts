@@ -116,8 +116,8 @@ export const ruleSchema = z
   .strict()
   .superRefine((r, ctx) => {
     // Cross-field checks, each naming the field an admin must change.
-    if (r.trigger === 'study' && !r.study) ctx.addIssue({ code: 'custom', path: ['study'], message: 'trigger: study needs study: { requiredSeries, timeoutSeconds }' });
-    if (r.trigger !== 'study' && r.study) ctx.addIssue({ code: 'custom', path: ['study'], message: 'study: only with trigger: study' });
+    if (r.trigger === 'study' && !r.study) ctx.addIssue({ code: 'custom', path: ['study'], message: 'required with trigger: study ({ requiredSeries, timeoutSeconds })' });
+    if (r.trigger !== 'study' && r.study) ctx.addIssue({ code: 'custom', path: ['study'], message: 'allowed only with trigger: study' });
     if (!r.study) return;
     const names = r.study.requiredSeries.map((x) => x.name);
     names.forEach((n, i) => {
