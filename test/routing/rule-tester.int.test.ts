@@ -149,6 +149,6 @@ test.serial('a study rule waits for both required series, then queues one job on
   const jobs = await studyJobs();
   t.is(jobs.length, 1);
   t.is((jobs[0]!.data as { seriesInstanceUid: string }).seriesInstanceUid, t1.series, 'on the input series t1');
-  t.is<string | null | undefined>(jobs[0]!.id, fired?.jobId);
+  t.is(jobs[0]!.id, fired?.jobId as string);
   t.regex((jobs[0]!.data as { study: { reason: string } }).study.reason, /^all required series present \(t1, dixon\)/);
 });
