@@ -22,6 +22,7 @@ let n: TestNode;
 const STUDY_RULE = {
   id: 'leg-study',
   trigger: 'study',
+  priority: 7,
   when: { Modality: 'MR' },
   study: { requiredSeries: [{ name: 't1', when: { SeriesDescription: { wildcard: '*t1*' } } }, { name: 'dixon', when: { SeriesDescription: { wildcard: '*dixon*' } } }], input: 't1', timeoutSeconds: 3600 },
   model: 'leg-demo',
@@ -150,5 +151,6 @@ test.serial('a study rule waits for both required series, then queues one job on
   t.is(jobs.length, 1);
   t.is((jobs[0]!.data as { seriesInstanceUid: string }).seriesInstanceUid, t1.series, 'on the input series t1');
   t.is(jobs[0]!.id, fired?.jobId as string);
+  t.is(jobs[0]!.priority, 7, "the study rule's priority is its job's");
   t.regex((jobs[0]!.data as { study: { reason: string } }).study.reason, /^all required series present \(t1, dixon\)/);
 });
