@@ -14,6 +14,8 @@ export function RuleTester({ draft }: { draft?: () => Rule | undefined }) {
   const [uid, setUid] = useState('');
   const [result, setResult] = useState<RuleTest>();
   const run = useAction();
+  // Two testers can be on the page (the rules' and the editor's): each has its own test id.
+  const id = draft ? 'rule-tester-draft' : 'rule-tester';
   const test = () => {
     const rule = draft ? draft() : undefined;
     if (draft && !rule) return; // the editor shows what is wrong with the draft
@@ -23,7 +25,7 @@ export function RuleTester({ draft }: { draft?: () => Rule | undefined }) {
     <Section title={draft ? 'Test this draft and the rules on a stored series' : 'Test the rules on a stored series'}>
       <form
         class="form"
-        data-testid="rule-tester"
+        data-testid={id}
         onSubmit={(e) => {
           e.preventDefault();
           test();
@@ -37,10 +39,10 @@ export function RuleTester({ draft }: { draft?: () => Rule | undefined }) {
             Test rules
           </button>
         </div>
-        <ErrorBox error={run.error} testid="rule-tester-error" />
+        <ErrorBox error={run.error} testid={`${id}-error`} />
       </form>
       {result ? (
-        <div data-testid="rule-test-result">
+        <div data-testid={`${id}-result`}>
           <p>
             Plane: <strong data-plane={result.plane?.plane ?? ''}>{result.plane?.text ?? 'unknown (no usable orientation)'}</strong>
             {result.geometry ? ` · ${result.geometry.slices} slices, spacing ${result.geometry.spacing.join(' × ')} mm` : ''}
@@ -70,8 +72,9 @@ export function RuleTester({ draft }: { draft?: () => Rule | undefined }) {
                     <Badge kind={KIND[r.outcome] ?? 'off'}>{r.outcome}</Badge>
                   </td>
                   <td data-testid="rule-test-explanation">
-                    {r.explanation}
-                    {r.failed.length > 1 ? (
+                    {/* Several failed conditions read better as a list than as one long line. */}
+                    {r.outcome === 'no-match' && r.failed.length > 1 ? 'does not match:' : r.explanation}
+                    {r.outcome === 'no-match' && r.failed.length > 1 ? (
                       <ul class="reasons">
                         {r.failed.map((f) => (
                           <li key={f}>{f}</li>
