@@ -27,6 +27,8 @@ export const API = {
   ruleVersion: { method: 'GET', path: '/api/v1/rules/versions/{version}', roles: A },
   ruleRevert: { method: 'POST', path: '/api/v1/rules/versions/{version}/revert', roles: A, change: true },
   dryRun: { method: 'POST', path: '/api/v1/rules/dry-run', roles: A },
+  ruleTest: { method: 'POST', path: '/api/v1/rules/test', roles: A },
+  studyWaits: { method: 'GET', path: '/api/v1/study-waits', roles: A },
   destinations: { method: 'GET', path: '/api/v1/destinations', roles: A },
   destinationPut: { method: 'PUT', path: '/api/v1/destinations/{name}', roles: A, change: true },
   destinationDelete: { method: 'DELETE', path: '/api/v1/destinations/{name}', roles: A, change: true },

@@ -1,10 +1,11 @@
 import type { Archive } from '../archive/archive.js';
 import type { ModelCard } from '../inference/model-card.js';
+import { studyPreviews, type StudyPreview } from './dry-run-study.js';
 import { evaluateRules, type RuleResult } from './matcher.js';
 import { planeSummary, previewPlan, type PlanPreview, type PlaneSummary } from './model-plan.js';
 import { exclusionOf, selectRuns } from './route-series.js';
 import { modelNotInstalled, type RuleIssue } from './rule-references.js';
-import type { Rule } from './rule-types.js';
+import { isStudyRule, type Rule } from './rule-types.js';
 import { estimateSeriesGeometry } from './series-geometry.js';
 import { loadSeriesSnapshot } from './series-snapshot.js';
 
@@ -19,6 +20,8 @@ export interface DryRunSeries {
   matchedRules: string[];
   /** Rules that would run (per model the highest priority), each with what its model would do. */
   wouldRun: { ruleId: string; model: string; destinations: string[]; plan: PlanPreview }[];
+  /** Study rules this series counts for: the study's required series, what is missing, what would happen; `plan` when this series is the input. */
+  study: (StudyPreview & { plan: PlanPreview | null })[];
   details: RuleResult[];
 }
 
@@ -51,7 +54,7 @@ const r2 = (v: number): number => Math.round(v * 100) / 100;
  * Each series it reports also gets its plane and, per model that would run, the plan inference
  * would follow (direct / reformat / skip and why, issue 14), from two headers per series.
  */
-export async function dryRun(deps: { archive: Archive; models: ModelCards; installed?: string[] }, rules: readonly Rule[], seriesUids: readonly string[], focus?: string): Promise<DryRunResult> {
+export async function dryRun(deps: { archive: Archive; models: ModelCards; installed?: string[] }, rules: readonly Rule[], seriesUids: readonly string[], focus?: string, reportAll = !!focus): Promise<DryRunResult> {
   const { archive } = deps;
   const matches: DryRunSeries[] = [];
   const overlaps = new Map<string, { a: Rule; b: Rule; series: string[] }>();
@@ -74,12 +77,17 @@ export async function dryRun(deps: { archive: Archive; models: ModelCards; insta
     const excluded = (await exclusionOf(archive.db, snap)) ?? null;
     const { results, matched } = evaluateRules(rules, snap.attributes);
     const runs = excluded ? [] : selectRuns(matched);
-    const reported = matched.length > 0 || !!focus;
+    const reported = matched.length > 0 || reportAll;
     // Headers are read only for series the answer shows.
     const estimate = reported ? await estimateSeriesGeometry(archive, snap.seriesFk) : { plane: null, geometry: null, reason: 'not reported' };
     const g = estimate.geometry;
     const wouldRun: DryRunSeries['wouldRun'] = [];
     for (const r of runs) wouldRun.push({ ruleId: r.id, model: r.model, destinations: r.destinations.map((d) => d.name), plan: previewPlan(r.model, await cardOf(r.model), estimate) });
+    const study: DryRunSeries['study'] = [];
+    for (const p of excluded || !reported ? [] : await studyPreviews(archive.db, rules, snap, results, focus)) {
+      const rule = rules.find((r) => r.id === p.ruleId)!;
+      study.push({ ...p, plan: p.roles.includes(p.state.input) ? previewPlan(rule.model, await cardOf(rule.model), estimate) : null });
+    }
     matches.push({
       seriesInstanceUid: uid,
       excluded,
@@ -87,11 +95,14 @@ export async function dryRun(deps: { archive: Archive; models: ModelCards; insta
       geometry: g ? { slices: g.slices, spacing: [r2(g.spacing[0]), r2(g.spacing[1]), r2(g.spacing[2])] } : null,
       matchedRules: matched.map((r) => r.id),
       wouldRun,
+      study,
       details: results,
     });
-    for (let i = 0; i < matched.length; i++) {
-      for (let j = i + 1; j < matched.length; j++) {
-        const [a, b] = [matched[i]!, matched[j]!];
+    // Overlaps are between series rules: a study rule runs through its study's wait, beside them.
+    const seriesMatched = matched.filter((r) => !isStudyRule(r));
+    for (let i = 0; i < seriesMatched.length; i++) {
+      for (let j = i + 1; j < seriesMatched.length; j++) {
+        const [a, b] = [seriesMatched[i]!, seriesMatched[j]!];
         if (focus && a.id !== focus && b.id !== focus) continue;
         const key = [a.id, b.id].sort().join('\0');
         const o = overlaps.get(key) ?? { a, b, series: [] };
@@ -110,7 +121,7 @@ export async function dryRun(deps: { archive: Archive; models: ModelCards; insta
       : `different models: both run`;
     return { rules: [a.id, b.id] as [string, string], series, sameModel, resolution };
   });
-  return { evaluated: matches.length, matches: matches.filter((m) => m.matchedRules.length > 0 || !!focus), conflicts };
+  return { evaluated: matches.length, matches: matches.filter((m) => m.matchedRules.length > 0 || reportAll), conflicts };
 }
 
 /** The series a dry-run looks at by default: the most recently stored ones. */

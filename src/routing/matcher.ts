@@ -1,4 +1,4 @@
-import type { Condition, Rule, RoutingAttribute, SeriesAttributes } from './rule-types.js';
+import { isStudyRule, type Condition, type Rule, type RoutingAttribute, type SeriesAttributes } from './rule-types.js';
 
 /** Why one condition held or not: what the evaluation record and the dry-run show. */
 export interface ConditionResult {
@@ -13,7 +13,11 @@ export interface RuleResult {
   matched: boolean;
   enabled: boolean;
   priority: number;
+  /** Absent in evaluations recorded before study rules existed: `series`. */
+  trigger?: 'series' | 'study';
   conditions: ConditionResult[];
+  /** A study rule: per required series, whether this series would be it (and which condition failed). */
+  required?: { name: string; ok: boolean; conditions: ConditionResult[] }[];
 }
 
 /** Wildcard per PS3.18 §8.3.4.6 style: `*` any run, `?` one character. */
@@ -61,18 +65,35 @@ export function evaluateCondition(c: Condition, actual: SeriesAttributes[Routing
   return false;
 }
 
-/** A rule against a series: every condition must hold (a rule without conditions matches all). */
-export function evaluateRule(rule: Rule, attrs: SeriesAttributes): RuleResult {
-  const conditions = (Object.entries(rule.when) as [RoutingAttribute, Condition][]).map(([attribute, condition]) => {
+/** Every condition of a `when` against a series' attributes. */
+export function evaluateWhen(when: Rule['when'], attrs: SeriesAttributes): ConditionResult[] {
+  return (Object.entries(when) as [RoutingAttribute, Condition][]).map(([attribute, condition]) => {
     const actual = attrs[attribute] ?? null;
     return { attribute, condition, actual, ok: evaluateCondition(condition, actual) };
   });
-  return { ruleId: rule.id, enabled: rule.enabled, priority: rule.priority, matched: rule.enabled && conditions.every((c) => c.ok), conditions };
+}
+
+const allOk = (cs: readonly ConditionResult[]): boolean => cs.every((c) => c.ok);
+
+/**
+ * A rule against a series: every condition must hold (a rule without conditions matches all). A
+ * study rule matches a series that also meets one of its required series' conditions: the series
+ * then counts for the study (study-requirements.ts), it never gets a job of its own.
+ */
+export function evaluateRule(rule: Rule, attrs: SeriesAttributes): RuleResult {
+  const conditions = evaluateWhen(rule.when, attrs);
+  const base = { ruleId: rule.id, enabled: rule.enabled, priority: rule.priority, trigger: rule.trigger, conditions };
+  if (!isStudyRule(rule)) return { ...base, matched: rule.enabled && allOk(conditions) };
+  const required = rule.study.requiredSeries.map((rs) => {
+    const cs = evaluateWhen(rs.when, attrs);
+    return { name: rs.name, ok: allOk(cs), conditions: cs };
+  });
+  return { ...base, required, matched: rule.enabled && allOk(conditions) && required.some((r) => r.ok) };
 }
 
 export interface RuleSetResult {
   results: RuleResult[];
-  /** Matching rules, highest priority first (ties: rule order). */
+  /** Matching rules, highest priority first (ties: rule order); study rules included (route-series.ts selectRuns leaves them out). */
   matched: Rule[];
 }
 

@@ -8,7 +8,9 @@ import type { ModelCard } from '../inference/model-card.js';
 import { modelNotInstalled } from './rule-references.js';
 import type { RuleStore } from './rule-store.js';
 import type { Rule, SegOptions } from './rule-types.js';
+import { isStudyRule } from './rule-types.js';
 import type { SeriesSnapshot } from './series-snapshot.js';
+import type { StudyJobEntry, StudyWaits } from './study-waits.js';
 
 export const INFERENCE_JOB = 'inference';
 
@@ -23,9 +25,12 @@ export interface InferenceJobData {
   /** `profiles` absent (and in jobs queued before output profiles existed): the destination's, else seg. */
   destinations: { name: string; seg: SegOptions; profiles?: OutputProfile[] }[];
   review: 'immediate' | 'after-review';
+  /** Made by a study rule: its wait, and why it fired (all required series present, or the timeout). */
+  study?: { waitId: string; reason: string };
 }
 
-export type EvaluationOutcome = 'matched' | 'no-match' | 'own-result' | 'not-image' | 'unchanged' | 'model-not-installed';
+/** `study-wait`: no series rule matched; the series counts for a study rule whose study is not complete (its wait says what is missing). */
+export type EvaluationOutcome = 'matched' | 'no-match' | 'own-result' | 'not-image' | 'unchanged' | 'model-not-installed' | 'study-wait';
 
 export interface EvaluationRecord {
   seriesInstanceUid: string;
@@ -35,7 +40,7 @@ export interface EvaluationRecord {
   matchedRules: string[];
   details: RuleResult[];
   /** One entry per rule that runs; a rule whose model is not installed has no job and says so in `reason`. */
-  jobs: { jobId: string | null; ruleId: string; model: string; created: boolean; reason?: string }[];
+  jobs: { jobId: string | null; ruleId: string; model: string; created: boolean; reason?: string; study?: StudyJobEntry['study'] }[];
 }
 
 // Never routed into inference (PS3.3 C.7.3.1 Modality): segmentations, reports, key objects, states.
@@ -48,7 +53,8 @@ const SEG_CLASSES = new Set(['1.2.840.10008.5.1.4.1.1.66.4', '1.2.840.10008.5.1.
  */
 export function selectRuns(matched: readonly Rule[]): Rule[] {
   const byModel = new Map<string, Rule>();
-  for (const r of matched) if (!byModel.has(r.model)) byModel.set(r.model, r);
+  // Study rules run through their study's wait (study-waits.ts), never on one series alone.
+  for (const r of matched) if (!isStudyRule(r) && !byModel.has(r.model)) byModel.set(r.model, r);
   return [...byModel.values()];
 }
 
@@ -66,6 +72,8 @@ export interface RouteDeps {
   rules: RuleStore;
   queue: JobQueue;
   log: Logger;
+  /** Study rules' waits; without it (tests of series rules alone) study rules do nothing. */
+  studies?: StudyWaits;
   /** The registry, asked at routing time: a rule written when its model was installed may outlive it. */
   models: { activeCard(id: string): Promise<ModelCard | undefined>; list(): Promise<{ id: string; active: unknown }[]> };
 }
@@ -84,11 +92,13 @@ export async function routeStableSeries(deps: RouteDeps, s: SeriesSnapshot, prev
   if (excluded) record = { ...base, outcome: excluded, matchedRules: [], details: [], jobs: [] };
   else {
     const { results, matched } = evaluateRules(ruleset.rules, s.attributes);
-    if (matched.length === 0) record = { ...base, outcome: 'no-match', matchedRules: [], details: results, jobs: [] };
-    else if (previousFingerprint === s.fingerprint) record = { ...base, outcome: 'unchanged', matchedRules: matched.map((r) => r.id), details: results, jobs: [] };
+    const study = (await deps.studies?.seriesStable(ruleset, s)) ?? [];
+    const seriesMatched = matched.filter((r) => !isStudyRule(r));
+    if (seriesMatched.length === 0 && study.length === 0) record = { ...base, outcome: 'no-match', matchedRules: [], details: results, jobs: [] };
+    else if (study.length === 0 && previousFingerprint === s.fingerprint) record = { ...base, outcome: 'unchanged', matchedRules: matched.map((r) => r.id), details: results, jobs: [] };
     else {
       const jobs: EvaluationRecord['jobs'] = [];
-      for (const rule of selectRuns(matched)) {
+      for (const rule of previousFingerprint === s.fingerprint ? [] : selectRuns(seriesMatched)) {
         // Checked when the rule was saved, but models can go (or a rule set predates the check): no
         // job that could only fail; the evaluation says why, and the other rules still run.
         const card = await deps.models.activeCard(rule.model).catch(() => undefined);
@@ -102,12 +112,13 @@ export async function routeStableSeries(deps: RouteDeps, s: SeriesSnapshot, prev
         const created = (await deps.queue.send(INFERENCE_JOB, data, { id, priority: rule.priority })) !== null;
         jobs.push({ jobId: id, ruleId: rule.id, model: rule.model, created });
       }
-      const outcome = jobs.every((j) => j.jobId === null) ? 'model-not-installed' : 'matched';
+      jobs.push(...study);
+      const outcome = jobs.some((j) => j.jobId !== null) ? 'matched' : jobs.some((j) => j.study && j.study.state !== 'model-not-installed') ? 'study-wait' : 'model-not-installed';
       record = { ...base, outcome, matchedRules: matched.map((r) => r.id), details: results, jobs };
     }
   }
   await recordEvaluation(deps.db, record, s);
-  const missing = record.jobs.filter((j) => j.reason).map((j) => `${j.ruleId}: ${j.reason}`);
+  const missing = record.jobs.filter((j) => j.reason && !j.study).map((j) => `${j.ruleId}: ${j.reason}`);
   if (missing.length) deps.log.warn({ outcome: record.outcome, rules: record.matchedRules, missing }, 'series stable: a matching rule names a model that is not installed');
   else deps.log.info({ outcome: record.outcome, rules: record.matchedRules, jobs: record.jobs.length }, 'series stable: routed');
   return record;

@@ -10,7 +10,9 @@ import { httpError } from '../http/errors.js';
 import { readJsonBody } from '../http/json-body.js';
 import { dryRun, recentSeries, type ModelCards } from './dry-run.js';
 import { listEvaluations } from './route-series.js';
-import { referenceIssues } from './rule-references.js';
+import { referenceIssues, type RuleIssue } from './rule-references.js';
+import { testRules } from './rule-tester.js';
+import { listStudyWaits } from './study-waits.js';
 import type { RulesFileStatus } from './routing-service.js';
 import { parseRule, parseRuleSet, RuleStoreError, type RuleStore } from './rule-store.js';
 import type { Rule } from './rule-types.js';
@@ -34,6 +36,18 @@ const DryRunBody = z
     limit: z.number().int().min(1).max(5000).default(500),
   })
   .strict();
+
+const TestBody = z
+  .object({
+    seriesInstanceUid: z.string().refine(isValidUid, 'not a UID'),
+    /** A draft rule tried beside the current set (replacing a rule of the same id). */
+    rule: z.unknown().optional(),
+  })
+  .strict();
+
+const bodyError = (issues: readonly { path: PropertyKey[]; message: string }[]): never => {
+  throw httpError('bad_request', issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+};
 
 /** /api/v1/rules (admin): the versioned rule set, dry-run, and the record of every evaluation. */
 export function routingRouter(rules: RuleStore, archive: Archive, audit: AuditLog, models: ModelCards, reloadFile?: (actor: string) => Promise<RulesFileStatus | undefined>): Router<AppState> {
@@ -61,26 +75,43 @@ export function routingRouter(rules: RuleStore, archive: Archive, audit: AuditLo
   router.post('/rules/versions/:version/revert', admin, async (ctx) => {
     ctx.body = await recorded(ctx, 'rules.revert', 'rules', await rules.revert(Number(ctx.params.version), actorOf(ctx)).catch(mapErrors), { to: Number(ctx.params.version) });
   });
-  router.post('/rules/dry-run', admin, async (ctx) => {
-    const parsed = DryRunBody.safeParse(await readJsonBody(ctx, 1024 * 1024));
-    if (!parsed.success) throw httpError('bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-    const b = parsed.data;
-    let set: Rule[];
+  /**
+   * The rules a dry-run or a test evaluates: `rules` or the current set, plus the draft `rule`. A
+   * schema error is a 400 (there is no rule to evaluate); reference problems are not: they are
+   * reported in `issues` (what saving would refuse). The set's rules keep their index in paths
+   * (`rules[2].model`); the draft is `rule.model`.
+   */
+  const withDraft = async (b: { rules?: unknown; rule?: unknown }): Promise<{ set: Rule[]; focus: Rule | undefined; issues: RuleIssue[]; installed: string[] }> => {
+    let set: Rule[] = [];
     let focus: Rule | undefined;
     try {
-      // A schema error is still a 400: there is no rule to evaluate. Reference problems are not:
-      // the dry-run evaluates the rules and reports them in `issues` (what saving would refuse).
       set = b.rules !== undefined ? parseRuleSet(b.rules) : (await rules.current()).rules;
       if (b.rule !== undefined) focus = parseRule(b.rule);
     } catch (err) {
       mapErrors(err);
     }
     const refs = await rules.referencesNow();
-    // The set's rules keep their index in it (`rules[2].model`); the tried rule is `rule.model`.
     const issues = [...referenceIssues(set, refs).filter((x) => x.rule !== focus?.id), ...(focus ? referenceIssues([focus], refs, () => 'rule') : [])];
-    if (focus) set = [...set.filter((r) => r.id !== focus.id), focus];
+    return { set, focus, issues, installed: [...refs.models.keys()] };
+  };
+  router.post('/rules/dry-run', admin, async (ctx) => {
+    const parsed = DryRunBody.safeParse(await readJsonBody(ctx, 1024 * 1024));
+    if (!parsed.success) bodyError(parsed.error.issues);
+    const b = parsed.data!;
+    const { set: base, focus, issues, installed } = await withDraft(b);
+    const set = focus ? [...base.filter((r) => r.id !== focus.id), focus] : base;
     const series = b.seriesInstanceUids ?? (await recentSeries(archive, b.limit));
-    ctx.body = { ...(await dryRun({ archive, models, installed: [...refs.models.keys()] }, set, series, focus?.id)), issues };
+    ctx.body = { ...(await dryRun({ archive, models, installed }, set, series, focus?.id)), issues };
+  });
+  // The rule tester: every rule (and a draft) against one stored series, each with its verdict.
+  router.post('/rules/test', admin, async (ctx) => {
+    const parsed = TestBody.safeParse(await readJsonBody(ctx, 1024 * 1024));
+    if (!parsed.success) bodyError(parsed.error.issues);
+    const b = parsed.data!;
+    const { set, focus, issues, installed } = await withDraft(b);
+    const result = await testRules({ archive, models, installed }, set, b.seriesInstanceUid, focus);
+    if (!result) throw httpError('not_found', 'no stored series with this seriesInstanceUid');
+    ctx.body = { ...result, issues };
   });
   // Re-reads routing.rulesFile, like SIGHUP: 400 with the file's problems when it is refused (the
   // rule set in force stays), 404 when the node has no rules file.
@@ -112,6 +143,11 @@ export function routingRouter(rules: RuleStore, archive: Archive, audit: AuditLo
     const series = q(ctx, 'series');
     if (series && !isValidUid(series)) throw httpError('invalid_uid', 'series is not a valid DICOM UID');
     ctx.body = await listEvaluations(archive.db, { seriesInstanceUid: series, outcome: q(ctx, 'outcome'), limit: Number(q(ctx, 'limit') ?? 100) });
+  });
+  router.get('/study-waits', admin, async (ctx) => {
+    const study = q(ctx, 'study');
+    if (study && !isValidUid(study)) throw httpError('invalid_uid', 'study is not a valid DICOM UID');
+    ctx.body = await listStudyWaits(archive.db, { study, state: q(ctx, 'state'), rule: q(ctx, 'rule'), limit: Number(q(ctx, 'limit') ?? 100) });
   });
   return router;
 }

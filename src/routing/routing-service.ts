@@ -17,6 +17,7 @@ import { loadReferences, type RuleIssue } from './rule-references.js';
 import { RuleStore } from './rule-store.js';
 import { readRulesFile, RulesFileError } from './rules-file.js';
 import { StabilityScheduler } from './stability.js';
+import { StudyWaits } from './study-waits.js';
 
 export interface RoutingDeps {
   config: Config;
@@ -68,7 +69,9 @@ export class Routing {
     this.destinations = new DestinationStore(db);
     // Every change of the rules is checked against the models and destinations of this moment.
     this.rules = new RuleStore(db, () => loadReferences({ models: deps.models, destinations: this.destinations }));
-    this.scheduler = new StabilityScheduler(archive, { db, rules: this.rules, queue: this.queue, log: log.child({ component: 'routing' }), models: deps.models }, config.routing);
+    const routingLog = log.child({ component: 'routing' });
+    const studies = new StudyWaits({ db, queue: this.queue, log: routingLog, models: deps.models });
+    this.scheduler = new StabilityScheduler(archive, { db, rules: this.rules, queue: this.queue, log: routingLog, models: deps.models, studies }, config.routing);
     // A corrected SEG's measurement report first (its SR replaces the AI SR in the release below).
     this.correctedDerived = new CorrectedDerived(archive, VERSION, log.child({ component: 'results' }));
     this.scheduler.onTick.push(() => this.correctedDerived.ensure());

@@ -63,16 +63,50 @@ export const segOptionsSchema = z
   .strict();
 export type SegOptions = z.infer<typeof segOptionsSchema>;
 
+const whenSchema = z.partialRecord(z.enum(ROUTING_ATTRIBUTES), conditionSchema);
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * One series a study rule waits for: a name (what messages and the API call it: "study lacks
+ * series dixon") and the conditions a stable series of the study must meet to be it, on top of
+ * the rule's own `when`. At least one condition, or every series of the study would be it.
+ */
+export const requiredSeriesSchema = z
+  .object({
+    name: z.string().regex(NAME, 'letters, digits, _ . - (≤ 64)'),
+    when: whenSchema.refine((w) => Object.keys(w).length > 0, { message: 'a required series needs at least one condition' }),
+  })
+  .strict();
+export type RequiredSeries = z.output<typeof requiredSeriesSchema>;
+
+/** `trigger: study` (mercure-style): wait for the study's required series, run on `input`. */
+export const studyTriggerSchema = z
+  .object({
+    requiredSeries: z.array(requiredSeriesSchema).min(1).max(20),
+    /** The required series the model runs on; default the first. */
+    input: z.string().min(1).optional(),
+    /** From the first matching series becoming stable; then `onTimeout` decides. */
+    timeoutSeconds: z.number().int().min(1).max(7 * 86_400),
+    /** `skip`: no job, the wait ends `timed-out` with the missing series; `run`: run on the input anyway (if it is there). */
+    onTimeout: z.enum(['skip', 'run']).default('skip'),
+  })
+  .strict();
+export type StudyTrigger = z.output<typeof studyTriggerSchema>;
+
 export const ruleSchema = z
   .object({
-    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (≤ 64)'),
+    id: z.string().regex(NAME, 'letters, digits, _ . - (≤ 64)'),
     name: z.string().max(200).optional(),
     enabled: z.boolean().default(true),
     /** Higher wins when rules overlap; it is also the job priority. */
     priority: z.number().int().min(-100).max(100).default(0),
     /** Quiet period after the series' last instance before it counts as stable. */
     quietSeconds: z.number().min(0).max(86_400).optional(),
-    when: z.partialRecord(z.enum(ROUTING_ATTRIBUTES), conditionSchema).default({}),
+    /** `series` (default): each stable series on its own; `study`: wait for the study's required series (`study`). */
+    trigger: z.enum(['series', 'study']).default('series'),
+    /** Every condition must hold (for a study rule: on each series that counts for it). */
+    when: whenSchema.default({}),
+    study: studyTriggerSchema.optional(),
     model: z.string().min(1),
     destinations: z
       .array(
@@ -94,8 +128,23 @@ export const ruleSchema = z
     /** `immediate`: deliver as soon as made; `after-review`: once a reader accepted it. */
     review: z.enum(['immediate', 'after-review']).default('immediate'),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    // Cross-field checks, each naming the field an admin must change.
+    if (r.trigger === 'study' && !r.study) ctx.addIssue({ code: 'custom', path: ['study'], message: 'required with trigger: study ({ requiredSeries, timeoutSeconds })' });
+    if (r.trigger !== 'study' && r.study) ctx.addIssue({ code: 'custom', path: ['study'], message: 'allowed only with trigger: study' });
+    if (!r.study) return;
+    const names = r.study.requiredSeries.map((x) => x.name);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['study', 'requiredSeries', i, 'name'], message: `duplicate required series "${n}"` });
+    });
+    if (r.study.input !== undefined && !names.includes(r.study.input)) ctx.addIssue({ code: 'custom', path: ['study', 'input'], message: `"${r.study.input}" is not a required series (${names.join(', ')})` });
+  });
 export type Rule = z.output<typeof ruleSchema>;
+export type StudyRule = Rule & { trigger: 'study'; study: StudyTrigger };
+export const isStudyRule = (r: Rule): r is StudyRule => r.trigger === 'study' && r.study !== undefined;
+/** The required series a study rule runs on. */
+export const inputOf = (r: StudyRule): string => r.study.input ?? r.study.requiredSeries[0]!.name;
 export type RuleInput = z.input<typeof ruleSchema>;
 
 export const ruleSetSchema = z.array(ruleSchema).superRefine((rules, ctx) => {

@@ -103,7 +103,8 @@ export class StabilityScheduler {
 
   /** One pass: routes every due series; returns seconds until the next one is due (or the interval). */
   async tick(): Promise<number> {
-    const { rules } = await this.deps.rules.current();
+    const ruleset = await this.deps.rules.current();
+    const { rules } = ruleset;
     const quiets = [this.opts.defaultQuietSeconds, ...rules.map((r) => r.quietSeconds).filter((q): q is number => q !== undefined)];
     const minWait = Math.min(...quiets) / 4;
     const rows = (await this.deps.db.dataSource.query(
@@ -144,6 +145,8 @@ export class StabilityScheduler {
         [snap.seriesFk, row.last_text, snap.fingerprint, rec.outcome === 'matched', `${wait.hint}: ${wait.why}`],
       );
     }
+    // Study rules: waits whose deadline passed end now; the next deadline wakes the scheduler.
+    if (this.deps.studies) next = Math.min(next, await this.deps.studies.due(ruleset));
     return rows.length >= 200 ? 0 : Math.max(0, next);
   }
 }

@@ -16,7 +16,7 @@ test('every call that changes state is a POST, PUT or DELETE for admins only', (
       t.deepEqual([...c.roles], ['admin'], name);
     }
   }
-  // …and every admin-only POST/PUT/DELETE except the dry-run and the connectivity test changes state.
+  // …and every admin-only POST/PUT/DELETE except the dry-run, the rule tester and the connectivity test changes state.
   const nonChanging = Object.entries(API).filter(([, c]) => c.method !== 'GET' && !('change' in c)).map(([n]) => n);
-  t.deepEqual(nonChanging.sort(), ['destinationTest', 'dryRun']);
+  t.deepEqual(nonChanging.sort(), ['destinationTest', 'dryRun', 'ruleTest']);
 });

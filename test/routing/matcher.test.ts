@@ -56,7 +56,9 @@ test('config/routing.example.yaml is a valid rule set', async (t) => {
   const { REPO_ROOT } = await import('../helpers/node-process.js');
   const doc = parse(readFileSync(`${REPO_ROOT}/config/routing.example.yaml`, 'utf8')) as { rules: unknown };
   const rules = ruleSetSchema.parse(doc.rules);
-  t.deepEqual(rules.map((r) => r.id), ['leg-mr', 'leg-mr-review', 'leg-mr-coronal']);
+  t.deepEqual(rules.map((r) => r.id), ['leg-mr', 'leg-mr-review', 'leg-mr-coronal', 'leg-mr-study']);
+  t.is(rules[3]!.trigger, 'study');
+  t.deepEqual(rules[3]!.study?.requiredSeries.map((x) => x.name), ['t1', 'dixon']);
   t.deepEqual(rules[2]!.when.Plane, { in: ['coronal', 'sagittal', 'oblique'] });
   t.true(evaluateCondition(rules[0]!.when.ImageType!, ['ORIGINAL', 'PRIMARY', 'M']));
 });

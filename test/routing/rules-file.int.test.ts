@@ -44,7 +44,7 @@ test.serial('the shipped example starts as shipped; a bad reload keeps the rules
   try {
     node = await startNodeProcess({ dataDir: s.dataDir, env: { DAFNE_CONFIG: s.config } });
     const v1 = (await json<RuleSetVersion>(`${node.url}/api/v1/rules`)).body;
-    t.deepEqual(v1.rules.map((r) => [r.id, r.model]), [['leg-mr', 'leg-demo'], ['leg-mr-review', 'leg-demo'], ['leg-mr-coronal', 'leg-demo']]);
+    t.deepEqual(v1.rules.map((r) => [r.id, r.model]), [['leg-mr', 'leg-demo'], ['leg-mr-review', 'leg-demo'], ['leg-mr-coronal', 'leg-demo'], ['leg-mr-study', 'leg-demo']]);
     t.is(v1.actor, `yaml:${s.rulesFile}`);
     t.deepEqual((await json<{ name: string }[]>(`${node.url}/api/v1/destinations`)).body.map((d) => d.name), ['pacs', 'research']);
     t.is((await json<{ checks: Record<string, string> }>(`${node.url}/readyz`)).body.checks.rulesFile, 'ok');

@@ -26,7 +26,9 @@ const kindOf = (s: string) => (s === 'completed' ? 'ok' : s === 'dead-letter' ? 
 function about(j: Job): string {
   const d = (j.data ?? {}) as Record<string, unknown>;
   if (typeof d.destination === 'string') return `→ ${d.destination}`;
-  if (typeof d.ruleId === 'string') return `rule ${d.ruleId}${typeof d.model === 'string' ? `, model ${d.model}` : ''}`;
+  // A study rule's job says why it fired (all required series present, or its timeout with onTimeout run).
+  const study = typeof (d.study as { reason?: unknown } | undefined)?.reason === 'string' ? ` · study: ${(d.study as { reason: string }).reason}` : '';
+  if (typeof d.ruleId === 'string') return `rule ${d.ruleId}${typeof d.model === 'string' ? `, model ${d.model}` : ''}${study}`;
   if (typeof d.modelId === 'string') return `model ${d.modelId}`;
   return '';
 }
@@ -131,7 +133,7 @@ function Jobs(_: { me: Me }) {
       </div>
       <ErrorBox error={jobs.error ?? act.error} />
       <table data-testid="jobs">
-        <Head columns={['Job', 'Type', 'State', 'Attempts', 'Progress', 'Reason', 'Created', '']} />
+        <Head columns={['Job', 'Type', 'Priority', 'State', 'Attempts', 'Progress', 'Reason', 'Created', '']} />
         <tbody>
           {jobs.data?.map((j) => (
             <tr key={j.id} data-job={j.id} data-type={j.type} data-state={j.state}>
@@ -141,6 +143,7 @@ function Jobs(_: { me: Me }) {
               <td>
                 {j.type} <span class="muted">{about(j)}</span>
               </td>
+              <td data-testid="job-priority">{j.priority}</td>
               <td>
                 <Badge kind={kindOf(j.state)}>{j.state}</Badge>
               </td>

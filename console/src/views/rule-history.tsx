@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { call } from '../api.js';
 import { lineDiff, type DiffLine } from '../diff.js';
 import { Badge, ErrorBox, Head, Section, fmtTime, useAction, useLoad } from '../ui.js';
-import type { Rule, RuleSet } from './rules.js';
+import type { Rule, RuleSet } from './rule-model.js';
 
 interface HistoryEntry {
   version: number;

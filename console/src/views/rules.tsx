@@ -3,56 +3,22 @@ import { ROUTING_ATTRIBUTES } from '../../../src/routing/routing-attributes.js';
 import { call } from '../api.js';
 import type { Me } from '../main.js';
 import { Badge, ErrorBox, Head, Section, useAction, useLoad } from '../ui.js';
+import { DryRunResult } from './dry-run-view.js';
 import { History } from './rule-history.js';
+import { studyText, whenText, type DryRun, type Rule, type RuleSet } from './rule-model.js';
+import { RuleTester } from './rule-tester-view.js';
+import { StudyWaits } from './study-waits-view.js';
 
-export interface Rule {
-  id: string;
-  name?: string;
-  enabled: boolean;
-  priority: number;
-  quietSeconds?: number;
-  when: Record<string, unknown>;
-  model: string;
-  destinations: { name: string; seg?: Record<string, unknown> }[];
-  review: 'immediate' | 'after-review';
-}
-export interface RuleSet {
-  version: number;
-  rules: Rule[];
-  actor: string;
-  action: string;
-  createdAt: string;
-}
-/** What a model would do with the series (src/routing/model-plan.ts PlanPreview). */
-interface Plan {
-  action: 'direct' | 'reformat' | 'skip' | 'model-not-installed' | 'no-geometry';
-  reason: string;
-}
-interface DryRun {
-  evaluated: number;
-  matches: {
-    seriesInstanceUid: string;
-    excluded: string | null;
-    plane: { plane: string; text: string } | null;
-    matchedRules: string[];
-    wouldRun: { ruleId: string; model: string; destinations: string[]; plan: Plan }[];
-  }[];
-  conflicts: { rules: [string, string]; series: string[]; sameModel: boolean; resolution: string }[];
-  /** What saving would refuse (a model not installed, an unknown destination or label): docs/routing.md. */
-  issues?: { rule: string; path: string; message: string }[];
-}
-
-/** A condition as an admin reads it: `Modality = "MR"`, `SeriesDescription ~ "*leg*"`, else its JSON. */
-function conditionText(k: string, v: unknown): string {
-  if (typeof v !== 'object' || v === null) return `${k} = ${JSON.stringify(v)}`;
-  const c = v as Record<string, unknown>;
-  const keys = Object.keys(c).filter((x) => x !== 'ignoreCase');
-  if (keys.length === 1 && keys[0] === 'equals') return `${k} = ${JSON.stringify(c.equals)}`;
-  if (keys.length === 1 && keys[0] === 'wildcard') return `${k} ~ ${JSON.stringify(c.wildcard)}`;
-  return `${k} ${JSON.stringify(v)}`;
-}
-
-const whenText = (w: Record<string, unknown>): string => Object.entries(w).map(([k, v]) => conditionText(k, v)).join(' ∧ ') || '(every series)';
+/** What a new study rule starts from in the editor: two required series, a timeout, skip. */
+const STUDY_TEMPLATE = {
+  requiredSeries: [
+    { name: 't1', when: { SeriesDescription: { wildcard: '*T1*' } } },
+    { name: 'dixon', when: { SeriesDescription: { wildcard: '*DIXON*' } } },
+  ],
+  input: 't1',
+  timeoutSeconds: 1800,
+  onTimeout: 'skip',
+};
 
 export function RulesView(_: { me: Me }) {
   const set = useLoad(() => call<RuleSet>('rules'), []);
@@ -89,7 +55,10 @@ export function RulesView(_: { me: Me }) {
                   </td>
                   <td>{r.enabled ? <Badge kind="ok">enabled</Badge> : <Badge kind="off">disabled</Badge>}</td>
                   <td>{r.priority}</td>
-                  <td class="mono">{whenText(r.when)}</td>
+                  <td class="mono">
+                    {whenText(r.when)}
+                    {r.study ? <div data-testid="rule-study">{studyText(r.study)}</div> : null}
+                  </td>
                   <td>{r.model}</td>
                   <td>{r.destinations.map((d) => d.name).join(', ') || '—'}</td>
                   <td>{r.review}</td>
@@ -119,6 +88,8 @@ export function RulesView(_: { me: Me }) {
         />
       ) : null}
       {historyOpen ? <History current={set.data?.version ?? 0} onReverted={reload} /> : null}
+      <RuleTester />
+      <StudyWaits />
     </>
   );
 }
@@ -130,6 +101,8 @@ function RuleEditor({ rule, onClose, onSaved }: { rule?: Rule; onClose: () => vo
   const [priority, setPriority] = useState(String(rule?.priority ?? 0));
   const [quiet, setQuiet] = useState(rule?.quietSeconds === undefined ? '' : String(rule.quietSeconds));
   const [when, setWhen] = useState(JSON.stringify(rule?.when ?? { Modality: 'MR' }, null, 2));
+  const [trigger, setTrigger] = useState<'series' | 'study'>(rule?.trigger ?? 'series');
+  const [study, setStudy] = useState(JSON.stringify(rule?.study ?? STUDY_TEMPLATE, null, 2));
   const [model, setModel] = useState(rule?.model ?? '');
   const [dests, setDests] = useState((rule?.destinations ?? []).map((d) => d.name).join(', '));
   const [review, setReview] = useState<Rule['review']>(rule?.review ?? 'immediate');
@@ -146,6 +119,13 @@ function RuleEditor({ rule, onClose, onSaved }: { rule?: Rule; onClose: () => vo
       parsedWhen = JSON.parse(when || '{}') as Record<string, unknown>;
     } catch (e) {
       setLocal(`when: not valid JSON (${(e as Error).message})`);
+      return undefined;
+    }
+    let parsedStudy: Rule['study'];
+    try {
+      parsedStudy = trigger === 'study' ? (JSON.parse(study || '{}') as Rule['study']) : undefined;
+    } catch (e) {
+      setLocal(`study: not valid JSON (${(e as Error).message})`);
       return undefined;
     }
     const pr = Number(priority);
@@ -167,6 +147,7 @@ function RuleEditor({ rule, onClose, onSaved }: { rule?: Rule; onClose: () => vo
         .map((n) => ({ name: n, seg: rule?.destinations.find((d) => d.name === n)?.seg ?? {} })),
       review,
     };
+    if (trigger === 'study') Object.assign(r, { trigger, study: parsedStudy });
     if (name.trim()) r.name = name.trim();
     if (quiet.trim() !== '') r.quietSeconds = Number(quiet);
     return r;
@@ -207,6 +188,19 @@ function RuleEditor({ rule, onClose, onSaved }: { rule?: Rule; onClose: () => vo
           </span>
         </label>
         <label>
+          Trigger
+          <select name="trigger" value={trigger} onChange={(e) => setTrigger((e.target as HTMLSelectElement).value as 'series' | 'study')}>
+            <option value="series">each stable series</option>
+            <option value="study">the study (required series, timeout)</option>
+          </select>
+        </label>
+        {trigger === 'study' ? (
+          <label class="wide">
+            Study (requiredSeries: name + when each; input: the one the model runs on; timeoutSeconds; onTimeout: skip | run)
+            <textarea name="study" rows={8} value={study} onInput={(e) => setStudy((e.target as HTMLTextAreaElement).value)} />
+          </label>
+        ) : null}
+        <label>
           Model
           <input name="model" list="model-ids" value={model} onInput={(e) => setModel((e.target as HTMLInputElement).value)} />
           <datalist id="model-ids">{models.data?.models.map((m) => <option key={m.id} value={m.id}>{m.name}</option>)}</datalist>
@@ -246,57 +240,7 @@ function RuleEditor({ rule, onClose, onSaved }: { rule?: Rule; onClose: () => vo
         <ErrorBox error={local ?? save.error ?? tryIt.error} testid="rule-error" />
       </form>
       {dry ? <DryRunResult result={dry} ruleId={id.trim()} /> : null}
+      <RuleTester draft={draft} />
     </Section>
-  );
-}
-
-function DryRunResult({ result, ruleId }: { result: DryRun; ruleId: string }) {
-  const hits = result.matches.filter((m) => m.matchedRules.includes(ruleId));
-  const overlaps = result.conflicts.filter((c) => c.rules.includes(ruleId));
-  // The tried rule's problems come first: they are why Save would answer 400.
-  const issues = result.issues?.filter((x) => x.rule === ruleId) ?? [];
-  return (
-    <div class="dry-run" data-testid="dry-run">
-      {issues.length ? (
-        <ul class="error" data-testid="dry-run-issues">
-          {issues.map((x) => (
-            <li key={x.path}>
-              {x.path.replace(/^rule\./, '')}: {x.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      <p data-testid="dry-run-summary">
-        Would match <strong>{hits.length}</strong> of {result.evaluated} stored series
-        {overlaps.length ? `; overlaps ${overlaps.map((c) => `rule ${c.rules.find((r) => r !== ruleId)} (${c.series.length} series)`).join(', ')}` : '; no overlap with other rules'}.
-      </p>
-      {overlaps.map((c) => (
-        <p class="warn" key={c.rules.join()}>
-          {c.resolution}
-        </p>
-      ))}
-      {hits.length ? (
-        <table>
-          <Head columns={['Series', 'Plane', 'Matched rules', 'Would run', 'Plan']} />
-          <tbody>
-            {hits.slice(0, 50).map((m) => (
-              <tr key={m.seriesInstanceUid}>
-                <td class="mono">{m.seriesInstanceUid}</td>
-                <td data-plane={m.plane?.plane ?? ''}>{m.plane?.text ?? <span class="muted">unknown</span>}</td>
-                <td>{m.matchedRules.join(', ')}</td>
-                <td>{m.excluded ? `never routed: ${m.excluded}` : m.wouldRun.map((w) => `${w.ruleId} → ${w.model}${w.destinations.length ? ` → ${w.destinations.join(', ')}` : ''}`).join('; ') || 'shadowed by a higher priority rule'}</td>
-                <td data-testid="dry-run-plan">
-                  {m.wouldRun.map((w) => (
-                    <div key={w.ruleId} data-plan={w.plan.action}>
-                      <Badge kind={w.plan.action === 'direct' ? 'ok' : w.plan.action === 'reformat' ? 'info' : w.plan.action === 'skip' ? 'warn' : 'bad'}>{w.plan.action}</Badge> {w.plan.reason}
-                    </div>
-                  ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
-    </div>
   );
 }

@@ -23,6 +23,7 @@ const OUTCOMES: Record<string, string> = {
   'not-image': 'not an image series (not routed)',
   unchanged: 'unchanged since the last evaluation',
   'model-not-installed': "matched, but the rule's model is not installed",
+  'study-wait': 'waiting for its study (a study rule; see Routing rules · waits)',
 };
 
 /** The review mode of the viewer (docs/review.md), opened on the series' study. */
@@ -52,7 +53,7 @@ export function SeriesView(_: { me: Me }) {
               <td data-testid="routing">
                 {s.routing ? (
                   <>
-                    <Badge kind={s.routing.outcome === 'matched' ? 'ok' : s.routing.outcome === 'no-match' ? 'warn' : s.routing.outcome === 'model-not-installed' ? 'bad' : 'off'}>{OUTCOMES[s.routing.outcome] ?? s.routing.outcome}</Badge>
+                    <Badge kind={s.routing.outcome === 'matched' ? 'ok' : s.routing.outcome === 'no-match' ? 'warn' : s.routing.outcome === 'model-not-installed' ? 'bad' : s.routing.outcome === 'study-wait' ? 'info' : 'off'}>{OUTCOMES[s.routing.outcome] ?? s.routing.outcome}</Badge>
                     {s.routing.matchedRules.length ? <div>rules: {s.routing.matchedRules.join(', ')}</div> : null}
                     {s.routing.reasons.length ? (
                       <ul class="reasons">
