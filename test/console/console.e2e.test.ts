@@ -319,7 +319,14 @@ test.serial('models: the learning curve of held-out Dice per generation, promote
 
 /** POST /api/v1/learning/runs for one model, then the run once it has finished. */
 async function runLearning(modelId: string): Promise<LearningRunView> {
-  const res = await fetch(`${node.url}/api/v1/learning/runs`, { method: 'POST', headers: { ...bearer(ADMIN.token), 'content-type': 'application/json' }, body: JSON.stringify({ modelId }) });
+  // 409 while the previous test's run still holds the process's learning lock (its row says
+  // "skipped" a moment before the lock is released): that is the API's answer to "busy", so ask again.
+  const post = () => fetch(`${node.url}/api/v1/learning/runs`, { method: 'POST', headers: { ...bearer(ADMIN.token), 'content-type': 'application/json' }, body: JSON.stringify({ modelId }) });
+  let res = await post();
+  for (let tries = 0; res.status === 409 && tries < 120; tries++) {
+    await new Promise((r) => setTimeout(r, 500));
+    res = await post();
+  }
   if (res.status !== 202) throw new Error(`run now: ${res.status} ${await res.text()}`);
   const { id } = (await res.json()) as { id: string };
   return waitFor(async () => {
