@@ -21,6 +21,7 @@ import type { LabelVolume, Vec3, Volume } from '../dicom/volume.js';
 import { fit } from '../seg/segment-sequence.js';
 import type { SegEquipment, SegSourceAttributes } from '../seg/seg-writer.js';
 import { T } from '../seg/seg-tags.js';
+import { derivedHeader } from '../seg/derived-header.js';
 import { percentileWindow, renderSlice } from './contour-render.js';
 
 export const SECONDARY_CAPTURE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
@@ -85,23 +86,8 @@ export function writeOverlaySeries(input: OverlayInput): OverlayInstance[] {
     ];
     if (slice.frameNumber !== undefined) sourceRef.push({ tag: T.ReferencedFrameNumber, vr: 'IS', value: slice.frameNumber });
     const elements: DataElement[] = [
-      // SOP Common (C.12.1)
-      { tag: T.SOPClassUID, vr: 'UI', value: SECONDARY_CAPTURE_STORAGE },
-      { tag: T.SOPInstanceUID, vr: 'UI', value: sopInstanceUid },
-      { tag: T.InstanceCreationDate, vr: 'DA', value: date },
-      { tag: T.InstanceCreationTime, vr: 'TM', value: time },
-      { tag: T.TimezoneOffsetFromUTC, vr: 'SH', value: '+0000' },
-      // Patient (C.7.1.1), General Study (C.7.2.1)
-      { tag: T.PatientName, vr: 'PN', value: src.PatientName ?? '' },
-      { tag: T.PatientID, vr: 'LO', value: src.PatientID ?? '' },
-      { tag: T.PatientBirthDate, vr: 'DA', value: src.PatientBirthDate ?? '' },
-      { tag: T.PatientSex, vr: 'CS', value: src.PatientSex ?? '' },
-      { tag: T.StudyInstanceUID, vr: 'UI', value: src.StudyInstanceUID ?? v.studyInstanceUid },
-      { tag: T.StudyDate, vr: 'DA', value: src.StudyDate ?? '' },
-      { tag: T.StudyTime, vr: 'TM', value: src.StudyTime ?? '' },
-      { tag: T.ReferringPhysicianName, vr: 'PN', value: src.ReferringPhysicianName ?? '' },
-      { tag: T.StudyID, vr: 'SH', value: src.StudyID ?? '' },
-      { tag: T.AccessionNumber, vr: 'SH', value: src.AccessionNumber ?? '' },
+      // SOP Common (C.12.1), Patient (C.7.1.1), General Study (C.7.2.1)
+      ...derivedHeader({ sopClassUid: SECONDARY_CAPTURE_STORAGE, sopInstanceUid: sopInstanceUid, date, time, source: src, studyInstanceUid: src.StudyInstanceUID ?? v.studyInstanceUid }),
       // General Series (C.7.3.1)
       { tag: T.Modality, vr: 'CS', value: 'OT' },
       { tag: T.SeriesInstanceUID, vr: 'UI', value: seriesInstanceUid },

@@ -22,6 +22,7 @@ import { dimensionModule, perFrameFunctionalGroups, referencedSeries, sharedFunc
 import { fit, segmentSequence } from './segment-sequence.js';
 import type { SegAlgorithm, SegmentDefinition } from './segment.js';
 import { SEGMENTATION_STORAGE, T } from './seg-tags.js';
+import { derivedHeader } from './derived-header.js';
 
 export { SegWriteError };
 
@@ -189,24 +190,8 @@ export function writeSeg(input: WriteSegInput): Buffer {
   const s = input.series;
 
   const elements: DataElement[] = [
-    // SOP Common (C.12.1)
-    { tag: T.SOPClassUID, vr: 'UI', value: SEGMENTATION_STORAGE },
-    { tag: T.SOPInstanceUID, vr: 'UI', value: sopInstanceUid },
-    { tag: T.InstanceCreationDate, vr: 'DA', value: date },
-    { tag: T.InstanceCreationTime, vr: 'TM', value: time },
-    { tag: T.TimezoneOffsetFromUTC, vr: 'SH', value: '+0000' },
-    // Patient (C.7.1.1): type 2
-    { tag: T.PatientName, vr: 'PN', value: src.PatientName ?? '' },
-    { tag: T.PatientID, vr: 'LO', value: src.PatientID ?? '' },
-    { tag: T.PatientBirthDate, vr: 'DA', value: src.PatientBirthDate ?? '' },
-    { tag: T.PatientSex, vr: 'CS', value: src.PatientSex ?? '' },
-    // General Study (C.7.2.1)
-    { tag: T.StudyInstanceUID, vr: 'UI', value: src.StudyInstanceUID ?? g.studyInstanceUid },
-    { tag: T.StudyDate, vr: 'DA', value: src.StudyDate ?? '' },
-    { tag: T.StudyTime, vr: 'TM', value: src.StudyTime ?? '' },
-    { tag: T.ReferringPhysicianName, vr: 'PN', value: src.ReferringPhysicianName ?? '' },
-    { tag: T.StudyID, vr: 'SH', value: src.StudyID ?? '' },
-    { tag: T.AccessionNumber, vr: 'SH', value: src.AccessionNumber ?? '' },
+    // SOP Common (C.12.1), Patient (C.7.1.1), General Study (C.7.2.1)
+    ...derivedHeader({ sopClassUid: SEGMENTATION_STORAGE, sopInstanceUid: sopInstanceUid, date, time, source: src, studyInstanceUid: src.StudyInstanceUID ?? g.studyInstanceUid }),
     // General Series (C.7.3.1) + Segmentation Series (C.8.20.1)
     { tag: T.Modality, vr: 'CS', value: 'SEG' },
     { tag: T.SeriesInstanceUID, vr: 'UI', value: input.seriesInstanceUid ?? newUid() },

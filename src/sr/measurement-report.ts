@@ -28,6 +28,7 @@ import { newUid } from '../dicom/synthetic-mr.js';
 import { fit } from '../seg/segment-sequence.js';
 import type { SegEquipment, SegSourceAttributes } from '../seg/seg-writer.js';
 import { T } from '../seg/seg-tags.js';
+import { derivedHeader } from '../seg/derived-header.js';
 import { code, container, num, rootElements, segmentReference, textItem, uidref, type Item } from './content-items.js';
 import type { SegmentMeasurement } from './measurements.js';
 import { CODES, PRIVATE_SCHEME, UNITS } from './sr-codes.js';
@@ -125,24 +126,8 @@ export function writeMeasurementReport(input: MeasurementReportInput): { bytes: 
   ];
 
   const elements: DataElement[] = [
-    // SOP Common (C.12.1)
-    { tag: T.SOPClassUID, vr: 'UI', value: ENHANCED_SR_STORAGE },
-    { tag: T.SOPInstanceUID, vr: 'UI', value: sopInstanceUid },
-    { tag: T.InstanceCreationDate, vr: 'DA', value: date },
-    { tag: T.InstanceCreationTime, vr: 'TM', value: time },
-    { tag: T.TimezoneOffsetFromUTC, vr: 'SH', value: '+0000' },
-    // Patient (C.7.1.1)
-    { tag: T.PatientName, vr: 'PN', value: src.PatientName ?? '' },
-    { tag: T.PatientID, vr: 'LO', value: src.PatientID ?? '' },
-    { tag: T.PatientBirthDate, vr: 'DA', value: src.PatientBirthDate ?? '' },
-    { tag: T.PatientSex, vr: 'CS', value: src.PatientSex ?? '' },
-    // General Study (C.7.2.1)
-    { tag: T.StudyInstanceUID, vr: 'UI', value: input.studyInstanceUid },
-    { tag: T.StudyDate, vr: 'DA', value: src.StudyDate ?? '' },
-    { tag: T.StudyTime, vr: 'TM', value: src.StudyTime ?? '' },
-    { tag: T.ReferringPhysicianName, vr: 'PN', value: src.ReferringPhysicianName ?? '' },
-    { tag: T.StudyID, vr: 'SH', value: src.StudyID ?? '' },
-    { tag: T.AccessionNumber, vr: 'SH', value: src.AccessionNumber ?? '' },
+    // SOP Common (C.12.1), Patient (C.7.1.1), General Study (C.7.2.1)
+    ...derivedHeader({ sopClassUid: ENHANCED_SR_STORAGE, sopInstanceUid: sopInstanceUid, date, time, source: src, studyInstanceUid: input.studyInstanceUid }),
     // SR Document Series (C.17.1): Modality SR; Referenced Performed Procedure Step Sequence type 2
     { tag: T.Modality, vr: 'CS', value: 'SR' },
     { tag: T.SeriesInstanceUID, vr: 'UI', value: seriesInstanceUid },
