@@ -23,7 +23,7 @@ export class FederationGovernance1764320000000 implements MigrationInterface {
         upload_ids jsonb NOT NULL,
         steps jsonb NOT NULL,
         context jsonb NOT NULL,
-        status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'published', 'rejected')),
+        status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'deciding', 'published', 'rejected')),
         reason text,
         generation integer,
         created_at timestamptz NOT NULL DEFAULT now(),

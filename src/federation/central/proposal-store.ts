@@ -24,7 +24,7 @@ export interface Proposal {
   steps: ProposalStep[];
   /** What publishing needs later (merge report, contributors, central scores): opaque to the store. */
   context: Record<string, unknown>;
-  status: 'open' | 'published' | 'rejected';
+  status: 'open' | 'deciding' | 'published' | 'rejected';
   reason: string | null;
   generation: number | null;
   createdAt: Date;
@@ -109,9 +109,21 @@ export class ProposalStore {
     return new Map(rows.map((r) => [String(r.site_id), json(r.report) as SiteReport]));
   }
 
-  /** Closes an open proposal once (false when another tick closed it first). */
-  async decide(proposalId: string, status: 'published' | 'rejected', reason: string, generation: number | null): Promise<boolean> {
-    const rows = await this.q(`UPDATE federation_proposal SET status = $2, reason = $3, generation = $4, decided_at = now() WHERE proposal_id = $1 AND status = 'open' RETURNING proposal_id`, [proposalId, status, reason, generation]);
-    return rows.length > 0;
+  /**
+   * Takes an open proposal for deciding (open → deciding) so that two ticks (the timer's and an
+   * operator's `central merge`) cannot both publish it; false when someone else took it first.
+   */
+  async claim(proposalId: string): Promise<boolean> {
+    return (await this.q(`UPDATE federation_proposal SET status = 'deciding' WHERE proposal_id = $1 AND status = 'open' RETURNING proposal_id`, [proposalId])).length > 0;
+  }
+
+  /** Gives a claimed proposal back (the decision failed half-way: scoring, disk). */
+  async release(proposalId: string): Promise<void> {
+    await this.q(`UPDATE federation_proposal SET status = 'open' WHERE proposal_id = $1 AND status = 'deciding' RETURNING proposal_id`, [proposalId]);
+  }
+
+  /** Records the decision of a claimed proposal. */
+  async decide(proposalId: string, status: 'published' | 'rejected', reason: string, generation: number | null): Promise<void> {
+    await this.q(`UPDATE federation_proposal SET status = $2, reason = $3, generation = $4, decided_at = now() WHERE proposal_id = $1 AND status = 'deciding' RETURNING proposal_id`, [proposalId, status, reason, generation]);
   }
 }

@@ -56,8 +56,14 @@ export async function decideProposals(d: ValidationDeps, now = Date.now()): Prom
     const missing = expected.filter((s) => !reports.has(s));
     const timedOut = now - p.createdAt.getTime() >= d.config.siteValidation.waitSeconds * 1000;
     if (missing.length && !timedOut) continue;
-    const g = await decide(d, p, reports, missing);
-    if (g !== null) published.push(g);
+    if (!(await d.proposals.claim(p.proposalId))) continue;
+    try {
+      const g = await decide(d, p, reports, missing);
+      if (g !== null) published.push(g);
+    } catch (err) {
+      await d.proposals.release(p.proposalId);
+      throw err;
+    }
   }
   return published;
 }
@@ -65,15 +71,15 @@ export async function decideProposals(d: ValidationDeps, now = Date.now()): Prom
 async function decide(d: ValidationDeps, p: Proposal, reports: Map<string, SiteReport>, missing: string[]): Promise<number | null> {
   const ctx = p.context as unknown as ProposalContext;
   const close = async (status: 'published' | 'rejected', reason: string, generation: number | null) => {
-    if (!(await d.proposals.decide(p.proposalId, status, reason, generation))) return false;
+    await d.proposals.decide(p.proposalId, status, reason, generation);
     // The published candidate now lives in the registry; the other steps are of no further use.
     p.steps.forEach((_, k) => rmSync(proposalFile(d.uploadsDir, p.proposalId, k), { force: true }));
-    return true;
   };
   const root = await d.registry.active(p.modelId);
   if (root.sha256 !== p.rootSha256) {
     const reason = `site validation: the root changed to generation ${root.card.generation} while the sites validated; the window was not published`;
-    if (await close('rejected', reason, null)) await d.store.setOutcome(p.uploadIds, 'rejected', reason, null, { proposalId: p.proposalId });
+    await close('rejected', reason, null);
+    await d.store.setOutcome(p.uploadIds, 'rejected', reason, null, { proposalId: p.proposalId });
     return null;
   }
   const verdict = siteVerdict(p.steps.map((s) => s.step), reports, d.config.epsilon);
@@ -81,7 +87,8 @@ async function decide(d: ValidationDeps, p: Proposal, reports: Map<string, SiteR
   const detail = { proposalId: p.proposalId, reports: Object.fromEntries(reports), steps: verdict.steps, missing };
   if (verdict.chosen === null) {
     const reason = `central gate: ${verdict.reason}${late}; against generation ${p.rootGeneration} nothing was published`;
-    if (await close('rejected', reason, null)) await d.store.setOutcome(p.uploadIds, 'rejected', reason, null, detail);
+    await close('rejected', reason, null);
+    await d.store.setOutcome(p.uploadIds, 'rejected', reason, null, detail);
     d.log.info({ modelId: p.modelId, proposal: p.proposalId }, reason);
     return null;
   }

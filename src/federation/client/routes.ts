@@ -1,11 +1,12 @@
 import Router from '@koa/router';
+import type { AuditLog } from '../../audit/audit-log.js';
 import { requireRole } from '../../http/auth.js';
 import type { AppState } from '../../http/context.js';
 import { httpError } from '../../http/errors.js';
 import type { FederationClient } from './federation-client.js';
 
 /** /api/v1/federation (admin): status (queue, last upload outcomes, last pull), approve / decline an outgoing delta, pull now, rollback. */
-export function federationRouter(client: FederationClient): Router<AppState> {
+export function federationRouter(client: FederationClient, audit?: AuditLog): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/federation' });
   const admin = requireRole('admin');
   router.get('/status', admin, async (ctx) => {
@@ -21,6 +22,7 @@ export function federationRouter(client: FederationClient): Router<AppState> {
       const row = await client.decideUpload(String(ctx.params.uploadId), approve, ctx.state.principal.name);
       if (!row) throw httpError('not_found', `no outgoing delta ${ctx.params.uploadId} awaiting approval`);
       ctx.state.log.info({ upload: row.id, actor: ctx.state.principal.name }, `federation: delta ${approve ? 'approved' : 'declined'}`);
+      await audit?.record({ actor: ctx.state.principal.name, action: `federation.${verb}`, target: `federation-upload:${row.id}`, detail: { modelId: row.modelId, payloadSha256: row.payloadSha256 } });
       ctx.body = row;
     });
   }
