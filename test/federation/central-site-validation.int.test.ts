@@ -58,11 +58,15 @@ test.serial('a window every site validates as better is proposed, reported on an
   t.deepEqual(await h.central.merges.tick(), []);
   t.is((await h.central.registry.active('leg-demo')).card.generation, 0);
   t.is(await sites[0]!.client.validator.validateAll(), 1);
+  await h.central.merges.idle();
   await h.central.merges.tick();
+  await h.central.merges.idle();
   t.is((await h.central.registry.active('leg-demo')).card.generation, 0, 'one report of two: still waiting');
   t.is(await sites[1]!.client.validator.validateAll(), 1);
   t.is(await sites[1]!.client.validator.validateAll(), 0, 'a site reports a proposal once');
+  await h.central.merges.idle();
   await h.central.merges.tick();
+  await h.central.merges.idle();
   t.is((await h.central.registry.active('leg-demo')).card.generation, 1);
   const row = await status(sites[1]!);
   t.is(row.remoteStatus, 'accepted');
@@ -82,7 +86,9 @@ test.serial('what the central pre-check lets through, the sites refuse: a worse 
   const [round] = await h.central.merges.tick(true);
   t.truthy(round!.proposed);
   for (const s of sites) await s.client.validator.validateAll();
+  await h.central.merges.idle();
   await h.central.merges.tick();
+  await h.central.merges.idle();
   t.is((await h.central.registry.active('leg-demo')).card.generation, 0, 'the root did not move');
   const row = await status(sites[0]!);
   t.is(row.remoteStatus, 'rejected');
@@ -99,7 +105,9 @@ test.serial('an excluded site: its delta is rejected at the merge and the propos
   t.is(b.remoteStatus, 'rejected');
   t.is(b.remoteReason, 'site "site-b" is excluded from merges by the central operator (audit pending); the delta was not merged');
   t.is(await sites[0]!.client.validator.validateAll(), 1);
+  await h.central.merges.idle();
   await h.central.merges.tick();
+  await h.central.merges.idle();
   t.is((await h.central.registry.active('leg-demo')).card.generation, 1, 'published on site-a\'s report alone');
   t.deepEqual((await h.central.store.generationFacts('leg-demo')).get(1)!.contributors, ['site-a']);
   const contributions = await h.central.store.contributions();

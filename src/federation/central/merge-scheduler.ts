@@ -64,6 +64,11 @@ export class MergeScheduler {
     return done;
   }
 
+  /** Resolves when no tick runs (a report pokes one in the background; tests and the CLI wait for it). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
