@@ -13,6 +13,7 @@ import { RemoveSuperseded1764280000000 } from './1764280000000-remove-superseded
 import { JobLease1764290000000 } from './1764290000000-job-lease.js';
 import { StudyWait1764300000000 } from './1764300000000-study-wait.js';
 import { DerivedResults1764310000000 } from './1764310000000-derived-results.js';
+import { FederationGovernance1764320000000 } from './1764320000000-federation-governance.js';
 
 /** Every migration in order. The schema changes only through these (DESIGN §2). */
-export const MIGRATIONS = [ArchiveIndex1764170000000, ModelRegistry1764180000000, RoutingJobs1764190000000, Review1764200000000, Audit1764210000000, Learning1764220000000, FederationCentral1764230000000, FederationClient1764240000000, SkippedResults1764250000000, LearningMetrics1764265000000, DimseDestinations1764270000000, RemoveSuperseded1764280000000, JobLease1764290000000, StudyWait1764300000000, DerivedResults1764310000000];
+export const MIGRATIONS = [ArchiveIndex1764170000000, ModelRegistry1764180000000, RoutingJobs1764190000000, Review1764200000000, Audit1764210000000, Learning1764220000000, FederationCentral1764230000000, FederationClient1764240000000, SkippedResults1764250000000, LearningMetrics1764265000000, DimseDestinations1764270000000, RemoveSuperseded1764280000000, JobLease1764290000000, StudyWait1764300000000, DerivedResults1764310000000, FederationGovernance1764320000000];

@@ -10,6 +10,7 @@ import type { ApiName } from '../../src/console/api-table.js';
 import { ErrorBox, messageOf } from './ui.js';
 import { AuditView } from './views/audit.js';
 import { DestinationsView } from './views/destinations.js';
+import { FederationView } from './views/federation.js';
 import { HealthView } from './views/health.js';
 import { JobsView } from './views/jobs.js';
 import { ModelsView } from './views/models.js';
@@ -28,6 +29,7 @@ const SECTIONS: { id: string; title: string; needs: ApiName; view: (p: { me: Me 
   { id: 'jobs', title: 'Jobs & deliveries', needs: 'jobs', view: JobsView },
   { id: 'series', title: 'Series & results', needs: 'series', view: SeriesView },
   { id: 'models', title: 'Models & learning', needs: 'models', view: ModelsView },
+  { id: 'federation', title: 'Federation', needs: 'federationStatus', view: FederationView },
   { id: 'health', title: 'Health', needs: 'status', view: HealthView },
   { id: 'audit', title: 'Audit trail', needs: 'audit', view: AuditView },
 ];

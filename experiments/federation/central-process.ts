@@ -30,12 +30,14 @@ export class CentralProcess {
     readonly dir: string,
     readonly port: number,
     central: Record<string, unknown>,
+    /** Operator tokens (auth.tokens), e.g. to register a site over HTTP while the server runs. */
+    tokens: { name: string; sha256: string; roles: string[] }[] = [],
   ) {
     mkdirSync(dir, { recursive: true });
     this.configFile = path.join(dir, 'central.yaml');
     this.url = `http://127.0.0.1:${port}`;
     // JSON is YAML: the central config of the simulation (merge window sized to the round).
-    writeFileSync(this.configFile, JSON.stringify({ server: { host: '127.0.0.1', port }, dataDir: path.join(dir, 'data'), central, log: { level: 'info' } }, null, 2));
+    writeFileSync(this.configFile, JSON.stringify({ server: { host: '127.0.0.1', port }, dataDir: path.join(dir, 'data'), central, auth: { tokens }, log: { level: 'info' } }, null, 2));
   }
 
   private env(): NodeJS.ProcessEnv {
@@ -72,6 +74,12 @@ export class CentralProcess {
     this.child.kill('SIGTERM');
     await this.exited;
     this.child = undefined;
+  }
+
+  async post(pathname: string, token: string, body: unknown): Promise<any> {
+    const r = await fetch(`${this.url}/federation/v1${pathname}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`POST ${pathname}: ${r.status} ${await r.text()}`);
+    return r.json();
   }
 
   async json(pathname: string, token: string): Promise<any> {

@@ -11,6 +11,10 @@ export interface ExperimentResult {
   /** The central server's steps along a merged update (absent in runs before it existed: [1]). */
   serverSteps?: number[];
   centralEpsilon?: number;
+  /** Seed set of the run (sites.ts SEED_SET; absent before issue 20: 0). */
+  seedSet?: number;
+  /** The product settings the run used, as loaded from config/default.yaml (issue 20 item 1). */
+  product?: { recipe: unknown; learningEpsilon: number; federationEpsilon: number; central: Record<string, unknown> };
   sites: { name: string; contrast: string; anatomyVariation: number; inRoot?: boolean }[];
   /** Held-out mean Dice of central generation g on each site's held-out phantoms: dice[site][g]. */
   dice: Record<string, Record<number, number>>;
@@ -86,11 +90,26 @@ function serverStep(x: ExperimentResult['rounds'][number]): number {
   return 1;
 }
 
+const recipeText = (x: unknown) => {
+  const r = x as { learningRate: number; epochs: number; batchSize: number; rehearsal: number; l2Pull: number };
+  return `lr ${r.learningRate}, ${r.epochs} epochs, batch ${r.batchSize}, rehearsal ${r.rehearsal}×, l2Pull ${r.l2Pull}`;
+};
+
+/** Per round without a new generation: why (the central server's reason, or the local gates'). */
+export function stalls(r: ExperimentResult): string[] {
+  const out = r.rounds.filter((x) => !x.newGeneration).map((x) => {
+    const said = (x.central ?? []).find((c) => c?.reason)?.reason;
+    const local = x.localGate.map((g, i) => (g.accepted ? null : `${r.sites[i]?.name}: ${g.reasons.filter((t) => /loses|must improve/.test(t)).join('; ')}`)).filter(Boolean);
+    return `round ${x.round}: ${x.uploads ? (said ?? 'no final outcome recorded') : 'no site uploaded'}${local.length ? ` (local gates refused: ${local.join(' | ')})` : ''}`;
+  });
+  return out.length ? out : ['(every round published a generation)'];
+}
+
 function markdown(r: ExperimentResult, a: ReturnType<typeof analyse>): string {
   const f = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(3));
   const lines = [
     `Run ${r.startedAt}, ${r.seconds.toFixed(0)} s, ${r.sites.length} sites + central as separate processes, ${r.rounds.length} rounds (results: \`experiments/federation/results.json\`, plot: [federation-dice.svg](federation-dice.svg)).`,
-    ...(r.root ? ['', `Root (generation 0, \`root.ts\`): ${r.root.steps} steps on ${r.root.slices} T1 slices from seeded initial weights (${r.root.seconds.toFixed(0)} s), held-out T1 Dice ${r.root.heldOutT1.toFixed(3)}, sha256 ${r.root.sha256.slice(0, 12)}…; sites' recipe: lr ${r.size.learningRate}, l2Pull ${r.size.l2Pull ?? 0}, ${r.size.epochs} epochs, ${r.size.phantomsPerRound}×${r.size.slicesPerPhantom} slices per round; central validation: ${r.centralValidation?.seeds.length ?? '?'} phantoms × ${r.centralValidation?.slices ?? '?'} slices over the ${r.centralValidation?.contrasts.length ?? '?'} sites' contrasts, ε ${r.centralEpsilon ?? 0.005} per contrast; server steps ${(r.serverSteps ?? [1]).join(', ')}; held-out ${r.size.heldOutPhantoms}×${r.size.heldOutSlices} slices per site.`] : []),
+    ...(r.root ? ['', `Root (generation 0, \`root.ts\`): ${r.root.steps} steps on ${r.root.slices} T1 slices from seeded initial weights (${r.root.seconds.toFixed(0)} s), held-out T1 Dice ${r.root.heldOutT1.toFixed(3)}, sha256 ${r.root.sha256.slice(0, 12)}…; ${r.product ? `product defaults (config/default.yaml): recipe ${recipeText(r.product.recipe)}, local gate ε ${r.product.learningEpsilon}, central ε ${r.centralEpsilon}, site validation ${(r.product.central.siteValidation as { enabled?: boolean } | undefined)?.enabled ? 'on' : 'off'}` : `sites' recipe: lr ${r.size.learningRate}, l2Pull ${r.size.l2Pull ?? 0}, ${r.size.epochs} epochs`}, ${r.size.phantomsPerRound}×${r.size.slicesPerPhantom} slices per round; central validation: ${r.centralValidation?.seeds.length ?? '?'} phantoms × ${r.centralValidation?.slices ?? '?'} slices over ${r.centralValidation?.contrasts.length ?? '?'} contrasts; server steps ${(r.serverSteps ?? [1]).join(', ')}; held-out ${r.size.heldOutPhantoms}×${r.size.heldOutSlices} slices per site.`] : []),
     '',
     `| generation | ${a.names.map((n) => `${n} (${r.sites.find((s) => s.name === n)!.contrast})`).join(' | ')} | mean |`,
     `|---|${a.names.map(() => '---').join('|')}|---|`,
@@ -100,6 +119,9 @@ function markdown(r: ExperimentResult, a: ReturnType<typeof analyse>): string {
     '',
     'Rounds: ' + r.rounds.map((x) => `${x.round}: ${x.uploads} uploads → ${x.newGeneration ? `gen ${x.centralGeneration}${serverStep(x) !== 1 ? ` (server step ${serverStep(x)})` : ''}` : 'no new generation'}`).join('; ') + '.',
     '',
+    'Why a round published nothing (the central gate\'s reason, as the sites read it):',
+    ...stalls(r).map((t) => `- ${t}`),
+    '',
     ...a.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.what}`),
   ];
   if (r.poison?.reason) lines.push(`- poisoned site read: “${r.poison.reason}”`);
@@ -107,8 +129,14 @@ function markdown(r: ExperimentResult, a: ReturnType<typeof analyse>): string {
 }
 
 /** Writes results.json, docs/federation-dice.svg and the table between the simulation markers of docs/federation.md. */
-export function writeReport(r: ExperimentResult, rootDir: string): string {
+export function writeReport(r: ExperimentResult, rootDir: string, file = 'results.json'): string {
   const a = analyse(r);
+  if (file !== 'results.json') {
+    // One seed set of `--seeds`: its results file and plot; seeds.ts writes the docs table over all sets.
+    writeFileSync(path.join(rootDir, 'experiments/federation', file), JSON.stringify({ ...r, analysis: { gens: a.gens, mean: a.mean, fit: a.fit, perSite: a.perSite, gain: a.gain, worstLoss: a.worstLoss, checks: a.checks } }, null, 2));
+    writeFileSync(path.join(rootDir, `docs/federation-dice-seed-${r.seedSet}.svg`), svg(r, a));
+    return markdown(r, a);
+  }
   writeFileSync(path.join(rootDir, 'experiments/federation/results.json'), JSON.stringify({ ...r, analysis: { gens: a.gens, mean: a.mean, fit: a.fit, perSite: a.perSite, gain: a.gain, worstLoss: a.worstLoss, checks: a.checks } }, null, 2));
   writeFileSync(path.join(rootDir, 'docs/federation-dice.svg'), svg(r, a));
   const md = markdown(r, a);

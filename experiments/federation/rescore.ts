@@ -1,9 +1,8 @@
 /**
  * Re-scores the generations a run published (not part of the run): `node dist-federation/experiments/
  * federation/rescore.js WORK_DIR SITE [FRESH_PHANTOMS]` prints, for each generation and its change
- * against the previous one, the Dice on the site's contrast of (1) the central validation subset of
- * that contrast, (2) the site's held-out set, (3) a fresh set of the site's population (seeds 73000…,
- * never used by the run). It tells whether a loss the must-show counts is a real change of the model
+ * against the previous one, the Dice on the site's contrast of (1) the site's held-out set, (2) a
+ * fresh set of the site's population (seeds 73000… of the run's seed set, never used by the run). It tells whether a loss the must-show counts is a real change of the model
  * or the noise of a set (docs/federation.md "Reading the result").
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -11,12 +10,11 @@ import path from 'node:path';
 import type { ModelCard } from '../../src/inference/model-card.js';
 import { evaluateDice } from '../../src/learning/evaluate.js';
 import { phantomSet } from '../../src/learning/phantom-data.js';
-import { CENTRAL_VALIDATION, SITES, SIZE } from './sites.js';
+import { SEED_OFFSET, SITES, SIZE } from './sites.js';
 
 const [work, siteName, freshArg] = process.argv.slice(2);
 if (!work || !siteName) throw new Error('usage: rescore.js WORK_DIR SITE [FRESH_PHANTOMS]');
-const si = SITES.findIndex((s) => s.name === siteName);
-const site = SITES[si];
+const site = SITES.find((s) => s.name === siteName);
 if (!site) throw new Error(`no site ${siteName}`);
 const rootDir = path.join(work, 'root');
 const card = JSON.parse(readFileSync(path.join(rootDir, 'model.json'), 'utf8')) as ModelCard;
@@ -30,11 +28,9 @@ const blob = (prefix: string): string => {
   return path.join(blobs, a, b, readdirSync(path.join(blobs, a, b)).find((f) => f.startsWith(prefix))!);
 };
 const files = [path.join(rootDir, 'model.onnx'), ...published.sort((a, b) => a.generation - b.generation).map((g) => blob(g.sha256))];
-const n = CENTRAL_VALIDATION.contrasts.length;
 const sets = {
-  central: phantomSet(card, { seeds: CENTRAL_VALIDATION.seeds.filter((_, i) => i % n === si), contrasts: [site.contrast], slices: CENTRAL_VALIDATION.slices }),
   heldOut: phantomSet(card, { seeds: Array.from({ length: SIZE.heldOutPhantoms }, (_, i) => site.seedBase + i), contrasts: [site.contrast], anatomyVariation: site.anatomyVariation, slices: SIZE.heldOutSlices }),
-  fresh: phantomSet(card, { seeds: Array.from({ length: Number(freshArg ?? 60) }, (_, i) => 73_000 + i), contrasts: [site.contrast], anatomyVariation: site.anatomyVariation, slices: 6 }),
+  fresh: phantomSet(card, { seeds: Array.from({ length: Number(freshArg ?? 60) }, (_, i) => SEED_OFFSET + 73_000 + i), contrasts: [site.contrast], anatomyVariation: site.anatomyVariation, slices: 6 }),
 };
 let prev: Record<string, number> | null = null;
 for (const [g, file] of files.entries()) {

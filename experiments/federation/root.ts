@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateModelPackage } from '../../src/inference/model-package.js';
 import { writeOnnx } from '../../src/inference/onnx/onnx-io.js';
-import { demoCard, demoNetwork } from '../../src/learning/demo-model.js';
+import { DEMO_REFERENCE, demoCard, demoNetwork } from '../../src/learning/demo-model.js';
 import { evaluateDice } from '../../src/learning/evaluate.js';
 import { phantomSet } from '../../src/learning/phantom-data.js';
 import { recipe } from '../../src/learning/recipe.js';
@@ -40,6 +40,8 @@ export interface RootInfo {
   spec: typeof ROOT_SPEC;
 }
 
+const withReference = (card: ReturnType<typeof demoCard>) => ({ ...card, reference: { ...DEMO_REFERENCE, contrasts: ['T1' as const] } });
+
 export async function trainRoot(dir: string): Promise<RootInfo> {
   const infoFile = path.join(dir, 'root-info.json');
   // Reuse a root this same code already produced in this work dir (FED_WORK): identical seeds, identical weights.
@@ -59,7 +61,9 @@ export async function trainRoot(dir: string): Promise<RootInfo> {
   net.dispose();
   const heldOut = phantomSet(card, { seeds: ROOT_SPEC.heldOutSeeds, contrasts: ['T1'], slices: 8 });
   const heldOutT1 = (await evaluateDice(onnx, heldOut, classes - 1)).mean;
-  const rootCard = demoCard({
+  // The root's reference data is what it was trained on (T1 only): the sites rehearse it and their
+  // gates check it, as the learning service does with any card's `reference` (docs/learning.md).
+  const rootCard = withReference(demoCard({
     description: 'Federation simulation root: the demo architecture trained briefly on T1 phantoms only (experiments/federation/root.ts).',
     training: {
       origin: 'built-in', software: 'dafne-node experiments/federation/root.ts',
@@ -68,7 +72,7 @@ export async function trainRoot(dir: string): Promise<RootInfo> {
       notes: `from seeded initial weights, ${result.steps} steps (${ROOT_SPEC.epochs} epochs, batch 8, lr 3e-3 cosine); held-out T1 Dice ${heldOutT1.toFixed(3)}`,
     },
     validation: { heldOutMeanDiceT1: Number(heldOutT1.toFixed(4)) },
-  });
+  }));
   validateModelPackage(onnx, rootCard);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'model.onnx'), onnx);

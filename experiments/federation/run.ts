@@ -8,6 +8,7 @@
  * server down (and one site restarted); at the end a poisoned site uploads alone.
  * Writes experiments/federation/results.json, docs/federation-dice.svg and the table in docs/federation.md.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,9 +19,21 @@ import { CentralProcess, freePort } from './central-process.js';
 import { writeReport, type ExperimentResult } from './report.js';
 import { trainRoot } from './root.js';
 import { SiteProcess } from './site-process.js';
-import { CENTRAL_EPSILON, CENTRAL_VALIDATION, POISON_SITE, SERVER_STEPS, SITES, SIZE, type SiteSpec } from './sites.js';
+import { loadConfig } from '../../src/config/load.js';
+import { hashToken } from '../../src/http/auth.js';
+import { recipe, type RecipeInput } from '../../src/learning/recipe.js';
+import { POISON_SITE, SEED_SET, SITES, SIZE, type SiteSpec } from './sites.js';
 
 const ROOT_DIR = fileURLToPath(new URL('../../../', import.meta.url));
+// `--seeds 11,12,13`: one whole run per seed set, each in its own process, then mean and spread (seeds.ts).
+const seedsAt = process.argv.indexOf('--seeds');
+if (seedsAt >= 0) {
+  const { runSeedSets } = await import('./seeds.js');
+  await runSeedSets((process.argv[seedsAt + 1] ?? '').split(',').filter(Boolean).map(Number), ROOT_DIR);
+  process.exit(0);
+}
+// The product's defaults (issue 20 item 1): what the central server and the sites run is config/default.yaml.
+const product = loadConfig({ DAFNE_CONFIG: path.join(ROOT_DIR, 'config/default.yaml') });
 const work = process.env.FED_WORK ?? path.join(os.tmpdir(), `dafne-federation-${Date.now()}`);
 mkdirSync(work, { recursive: true });
 const t0 = Date.now();
@@ -28,20 +41,20 @@ const say = (s: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).t
 say(`work dir ${work}; ${SITES.length} sites, ${SIZE.generations} rounds, outage in round ${SIZE.outageRound}`);
 
 // Generation 0: a weak T1-only root trained here (root.ts), registered at the central server and every site.
-const root = await trainRoot(path.join(work, 'root'));
+// FED_ROOT_DIR: one root shared by the seed sets of `--seeds` (trained once, reused: identical seeds, identical weights).
+const root = await trainRoot(process.env.FED_ROOT_DIR ?? path.join(work, 'root'));
 process.env.FED_ROOT = root.dir;
 say(`root: ${root.steps} steps on ${root.slices} T1 slices in ${root.seconds.toFixed(0)} s, held-out T1 Dice ${root.heldOutT1.toFixed(3)}`);
 
 /** The central merge window's wait (s); the orchestrator waits this plus 300 s for a round's outcome. */
 const MAX_WAIT = Number(process.env.FED_MAX_WAIT ?? 20);
-const central = new CentralProcess(path.join(work, 'central'), await freePort(), {
-  minUploads: SITES.length, maxWaitSeconds: MAX_WAIT, checkIntervalSeconds: 0.5,
-  // The consortium's validation set: one protocol per contributing site (sites.ts), held to ε per contrast;
-  // a window that fails at the full step is tried at the server steps that follow (sites.ts SERVER_STEPS).
-  validation: CENTRAL_VALIDATION,
-  serverSteps: SERVER_STEPS,
-  epsilon: CENTRAL_EPSILON,
-});
+// Only the merge window is this consortium's own: it closes when all four sites' deltas are in (or
+// after MAX_WAIT s), instead of 3 deltas / 10 minutes. Everything else is config/default.yaml's central.
+const centralConfig = { ...product.central, minUploads: SITES.length, maxWaitSeconds: MAX_WAIT, checkIntervalSeconds: 0.5 };
+// The consortium operator's token (auth.tokens, role admin): the poisoned site joins over HTTP at the
+// end, so no proposal of the rounds waits for a site that is not there yet.
+const operatorToken = randomBytes(32).toString('base64url');
+const central = new CentralProcess(path.join(work, 'central'), await freePort(), centralConfig, [{ name: 'operator', sha256: hashToken(operatorToken), roles: ['admin'] }]);
 await central.cli('model', 'add', root.dir);
 
 /** Site key first (the operator registers the public key), then the token `central site add` prints. */
@@ -58,7 +71,7 @@ async function register(spec: SiteSpec): Promise<{ dir: string; token: string }>
 
 // The operator commands open the central's embedded database: run them before the server holds it.
 const reg = new Map<string, { dir: string; token: string }>();
-for (const s of [...SITES, POISON_SITE]) reg.set(s.name, await register(s));
+for (const s of SITES) reg.set(s.name, await register(s));
 await central.start();
 const anyToken = reg.get(SITES[0]!.name)!.token;
 const publicKeyPem = ((await central.json('/public-key', anyToken)) as { publicKeyPem: string }).publicKeyPem;
@@ -79,7 +92,9 @@ const latest = async () => {
 const result: ExperimentResult = {
   startedAt: new Date().toISOString(), size: SIZE,
   root: { sha256: root.sha256, steps: root.steps, slices: root.slices, seconds: root.seconds, heldOutT1: root.heldOutT1, spec: root.spec },
-  centralValidation: CENTRAL_VALIDATION, serverSteps: SERVER_STEPS, centralEpsilon: CENTRAL_EPSILON,
+  seedSet: SEED_SET,
+  product: { recipe: recipe(product.learning.recipe as RecipeInput), learningEpsilon: product.learning.epsilon, federationEpsilon: product.federation.epsilon, central: centralConfig },
+  centralValidation: product.central.validation as ExperimentResult['centralValidation'], serverSteps: product.central.serverSteps, centralEpsilon: product.central.epsilon,
   sites: SITES.map((s) => ({ name: s.name, contrast: s.contrastName, anatomyVariation: s.anatomyVariation, inRoot: s.inRoot ?? false })),
   dice: Object.fromEntries(SITES.map((s) => [s.name, {} as Record<number, number>])),
   activeDice: Object.fromEntries(SITES.map((s) => [s.name, [] as number[]])),
@@ -94,7 +109,7 @@ async function waitForRound(before: number, uploads: number): Promise<void> {
     if ((await latest()).generation > before) return;
     if (uploads === 0) return;
     const open = await Promise.all(sites.map((s) => s.call<{ queue: Record<string, number> }>('outcomes')));
-    if (open.every((st) => !Object.keys(st.queue).some((k) => k === 'pending' || k === 'sent:queued' || k === 'sent:merging'))) return;
+    if (open.every((st) => !Object.keys(st.queue).some((k) => k === 'pending' || k === 'sent:queued' || k === 'sent:merging' || k === 'sent:validating'))) return;
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error('the central server produced no outcome for the round in time');
@@ -163,6 +178,10 @@ for (let r = 1; r <= SIZE.generations; r++) {
 // Poisoned site: permuted-label training, sign-flipped ×3 delta, no local gate, alone in its window.
 {
   const rootBefore = await latest();
+  const dir = path.join(work, POISON_SITE.name);
+  const key = loadOrCreateSiteKey(path.join(dir, 'federation'));
+  const added = (await central.post('/sites', operatorToken, { siteId: POISON_SITE.name, publicKeyPem: key.publicKeyPem })) as { token: string };
+  reg.set(POISON_SITE.name, { dir, token: added.token });
   const poison = await startSite(POISON_SITE);
   await poison.call('pull');
   const trained = await poison.call<{ uploadRow: string | null }>('round', { round: 99 });
@@ -184,5 +203,5 @@ result.lost = { queues: Object.fromEntries(SITES.map((s, i) => [s.name, finals[i
 for (const s of sites) await s.stop();
 await central.stop();
 result.seconds = (Date.now() - t0) / 1000;
-const summary = writeReport(result, ROOT_DIR);
+const summary = writeReport(result, ROOT_DIR, SEED_SET === 0 ? 'results.json' : `results-seed-${SEED_SET}.json`);
 say(summary);

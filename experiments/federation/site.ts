@@ -1,7 +1,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { BlobStore } from '../../src/archive/blob-store.js';
-import { configSchema } from '../../src/config/schema.js';
+import { loadConfig } from '../../src/config/load.js';
 import { openDatabase } from '../../src/db/data-source.js';
 import { FederationClient } from '../../src/federation/client/federation-client.js';
 import { floatInitializers } from '../../src/federation/delta-tensors.js';
@@ -13,9 +13,13 @@ import { evaluateDice } from '../../src/learning/evaluate.js';
 import { runGate } from '../../src/learning/gate.js';
 import { fineTuneCandidate } from '../../src/learning/learning-cycle.js';
 import { phantomSet } from '../../src/learning/phantom-data.js';
-import { recipe } from '../../src/learning/recipe.js';
-import type { SliceSet } from '../../src/learning/slice-set.js';
+import { recipe, type RecipeInput } from '../../src/learning/recipe.js';
+import { referenceSets } from '../../src/learning/reference-data.js';
+import { concatNonEmpty, type SliceSet } from '../../src/learning/slice-set.js';
+import { fileURLToPath } from 'node:url';
 import { SIZE, type SiteSpec } from './sites.js';
+
+const ROOT_DIR = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * One simulated site as its own process (forked by run.ts, commands over IPC): its own data dir and
@@ -37,13 +41,24 @@ const card = (await registry.active(DEMO_MODEL_ID)).card;
 const labels = card.labels.length;
 const setOpts = { contrasts: [spec.contrast], anatomyVariation: spec.anatomyVariation };
 const heldOut: SliceSet = phantomSet(card, { ...setOpts, seeds: Array.from({ length: SIZE.heldOutPhantoms }, (_, i) => spec.seedBase + i), slices: SIZE.heldOutSlices });
-const cfg = configSchema.parse({
-  federation: {
-    centralUrl: central.url, siteId: spec.name, token: central.token, centralPublicKeyPem: central.publicKeyPem,
-    // The orchestrator asks for pulls at the end of each round; the schedule stays for completeness.
-    pullSchedule: '0 3 * * *', uploadIntervalSeconds: 1, retryBaseSeconds: 1, retryMaxSeconds: 4,
-  },
-}).federation;
+// The product's configuration (config/default.yaml through the product's loader, issue 20 item 1):
+// learning recipe, local gate and federation client settings are what a site ships with. Only the
+// connection (URL, site name, token, central key) and the loop timing (seconds instead of minutes:
+// the experiment's rounds are minutes apart, not nights) are set here.
+const product = loadConfig({ DAFNE_CONFIG: path.join(ROOT_DIR, 'config/default.yaml') });
+const cfg = {
+  ...product.federation,
+  centralUrl: central.url, siteId: spec.name, token: central.token, centralPublicKeyPem: central.publicKeyPem,
+  // The orchestrator asks for pulls at the end of each round; the schedule stays for completeness.
+  pullSchedule: '0 3 * * *', uploadIntervalSeconds: 1, retryBaseSeconds: 1, retryMaxSeconds: 4,
+};
+const learning = product.learning;
+const r0 = recipe(learning.recipe as RecipeInput);
+// The learning service's sets (learning-service.ts): the card's reference data, rehearsed (recipe.rehearsal)
+// together with the series earlier runs trained on, and checked by the gate against the root's score.
+const reference = referenceSets(card, { rehearsal: r0.rehearsal > 0, check: true });
+const rootReference = reference?.check ? (await evaluateDice((await registry.package(DEMO_MODEL_ID, 0)).onnx, reference.check, labels)).mean : undefined;
+const trainedBefore: SliceSet[] = [];
 const client = new FederationClient(cfg, { db, registry, log, dataDir: dir, localSets: async () => ({ heldOut }) });
 client.start();
 
@@ -96,17 +111,22 @@ async function round(r: number): Promise<unknown> {
   let corrections = phantomSet(card, { ...setOpts, contrasts: [spec.contrast, ...(spec.alsoScans ?? [])], seeds, slices: SIZE.slicesPerPhantom });
   if (spec.poison) corrections = { ...corrections, masks: corrections.masks.map((v) => (v === 0 ? 0 : (v % labels) + 1)) };
   const t0 = performance.now();
-  const cand = await fineTuneCandidate(active, corrections, recipe({ seed: r, epochs: SIZE.epochs, learningRate: SIZE.learningRate, l2Pull: SIZE.l2Pull }));
+  const rehearsal = r0.rehearsal > 0 ? concatNonEmpty([reference?.rehearsal, ...trainedBefore]) : undefined;
+  const cand = await fineTuneCandidate(active, corrections, r0, undefined, rehearsal);
   const trainMs = performance.now() - t0;
-  const gate = await runGate(active.onnx, cand.onnx, { heldOut, corrections }, labels);
+  const gate = await runGate(active.onnx, cand.onnx, { heldOut, corrections, ...(reference?.check ? { reference: reference.check } : {}) }, labels, { epsilon: learning.epsilon, minImprovement: learning.minImprovement, referenceFloor: rootReference });
   let onnx = cand.onnx;
   if (spec.poison) onnx = signFlip(active.onnx, cand.onnx, 3); // a malicious site: no local gate, and worse than useless
   else if (!gate.accepted) return { accepted: false, reasons: gate.reasons, trainMs, uploadRow: null };
+  trainedBefore.push(corrections); // the learning service rehearses series accepted runs trained on
   const uploadRow = await client.federateCandidate(DEMO_MODEL_ID, Buffer.from(onnx), active.sha256, {
     trainingSlices: corrections.count, trainingSeries: seeds.length,
     localGate: { heldOut: gate.candidate.heldOut ?? null, benchmark: null, corrections: gate.candidate.corrections ?? null },
   });
-  return { accepted: gate.accepted, poisoned: spec.poison ?? false, reasons: gate.reasons, trainMs, uploadRow, slices: corrections.count };
+  // Governance: the site admin approves the delta (federation.autoApprove is false by default), as
+  // POST /api/v1/federation/uploads/:id/approve does.
+  const approved = uploadRow && !cfg.autoApprove ? await client.decideUpload(uploadRow, true, 'site-admin (simulated)') : null;
+  return { accepted: gate.accepted, poisoned: spec.poison ?? false, reasons: gate.reasons, trainMs, uploadRow, approvedBy: approved?.approvedBy ?? null, slices: corrections.count };
 }
 
 /** base − k·(candidate − base) on the trained weights (BN running statistics untouched). */

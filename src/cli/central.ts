@@ -12,6 +12,8 @@ const USAGE = `usage:
   dafne-node central site add NAME --public-key FILE    register a site; prints its token once
   dafne-node central site list
   dafne-node central site revoke NAME
+  dafne-node central site exclude NAME [--reason TEXT]   its deltas are no longer merged (undo: site include)
+  dafne-node central site include NAME
   dafne-node central model add PACKAGE_DIR              add a model package as a root generation
   dafne-node central merge                              run a merge round now for every model with queued deltas
 With the embedded database, run the site/model/merge commands while the server is stopped
@@ -55,7 +57,14 @@ async function admin(central: Central, sub: string, rest: string[]): Promise<num
   if (sub === 'site' && verb === 'list') {
     const sites = await central.store.sites();
     if (!sites.length) process.stdout.write('no sites registered (dafne-node central site add NAME --public-key FILE)\n');
-    for (const s of sites) process.stdout.write(`${s.siteId}  registered ${s.createdAt.toISOString()}  ${s.revokedAt ? `REVOKED ${s.revokedAt.toISOString()}` : 'active'}\n`);
+    // What each site contributed, so the operator can judge whom to exclude.
+    const contributions = new Map((await central.store.contributions()).map((c) => [c.siteId, c]));
+    for (const s of sites) {
+      const c = contributions.get(s.siteId);
+      const state = s.revokedAt ? `REVOKED ${s.revokedAt.toISOString()}` : s.excludedAt ? `EXCLUDED ${s.excludedAt.toISOString()}${s.excludedReason ? ` (${s.excludedReason})` : ''}` : 'active';
+      const uploads = Object.entries(c?.uploads ?? {}).map(([k, n]) => `${k} ${n}`).join(', ') || 'no uploads';
+      process.stdout.write(`${s.siteId}  registered ${s.createdAt.toISOString()}  ${state}  uploads: ${uploads}; ${c?.trainingSlices ?? 0} slices merged; generations ${c?.generations.join(', ') || '-'}\n`);
+    }
     return 0;
   }
   if (sub === 'site' && verb === 'revoke' && name) {
@@ -64,6 +73,16 @@ async function admin(central: Central, sub: string, rest: string[]): Promise<num
       return 1;
     }
     process.stdout.write(`site ${name} revoked: its token is refused from now on\n`);
+    return 0;
+  }
+  if (sub === 'site' && (verb === 'exclude' || verb === 'include') && name) {
+    const at = rest.indexOf('--reason');
+    const reason = at >= 0 ? (rest[at + 1] ?? null) : null;
+    if (!(await central.store.setExcluded(name, verb === 'exclude', reason))) {
+      process.stderr.write(`dafne-node central: no site "${name}"\n`);
+      return 1;
+    }
+    process.stdout.write(verb === 'exclude' ? `site ${name} excluded: its deltas are rejected at the merge and its reports are not waited for\n` : `site ${name} included in merges again\n`);
     return 0;
   }
   if (sub === 'model' && verb === 'add' && name) {

@@ -19,7 +19,9 @@ Commands:
                      segment a folder of DICOM files into a DICOM SEG (no PACS needed)
   demo [--url URL] [--model ID]
                      send a synthetic leg-phantom study through a running node; print the viewer URL and Dice
-  central [site add NAME --public-key FILE | site list | site revoke NAME | model add DIR | merge]
+  federation uploads | approve ID | decline ID
+                     the site admin's approval of outgoing federation deltas
+  central [site add NAME --public-key FILE | site list | site revoke NAME | site exclude NAME | site include NAME | model add DIR | merge]
                      the central federation server role (no arguments: serve /federation/v1)
 
 Environment: DAFNE_CONFIG, HOST, PORT, DAFNE_DATA_DIR, DATABASE_URL, DAFNE_CENTRAL_URL, LOG_LEVEL
@@ -47,6 +49,8 @@ export async function runCommand(command: string, args: string[], config: Config
       return (await import('./demo.js')).demoCommand(config, args);
     case 'token':
       return (await import('./token.js')).tokenCommand(args);
+    case 'federation':
+      return (await import('./federation.js')).federationCommand(config, args);
     case 'central':
       return (await import('./central.js')).centralCommand(config, args);
     default:

@@ -210,6 +210,13 @@ export const configSchema = z
         uploadIntervalSeconds: z.number().min(0.05).default(60),
         /** A central generation is installed only if it loses at most this much mean Dice on the local sets. */
         epsilon: z.number().min(0).max(1).default(0.005),
+        /**
+         * Outgoing deltas leave only after a site admin approved each one (API, console, CLI
+         * `dafne-node federation approve`), unless this is true (docs/federation.md "Governance").
+         */
+        autoApprove: z.boolean().default(false),
+        /** Score the central server's merge proposals on the local held-out / benchmark sets and report the numbers. */
+        validateProposals: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -238,7 +245,22 @@ export const configSchema = z
          * Server steps along the merged update, tried in order until one passes the gate (same ε, every
          * contrast): 1 = the full update; [1, 0.5] retries at half the step before rejecting the window.
          */
-        serverSteps: z.array(z.number().gt(0).max(1)).min(1).default([1, 0.5]),
+        serverSteps: z.array(z.number().gt(0).max(1)).min(1).default([1, 0.5, 0.25]),
+        /**
+         * Site validation (issue 20, docs/federation.md "Site validation"): a merged window is not
+         * published on the central set alone but PROPOSED at every server step; each site scores the
+         * proposal on its own held-out (and benchmark) data and reports the numbers; the first step no
+         * reporting site loses more than ε on is published. Off: the central gate decides alone (for
+         * clients that cannot report, e.g. Dafne's).
+         */
+        siteValidation: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Longest wait for the reports; then the proposal is decided on those received (none: rejected). */
+            waitSeconds: z.number().min(0).default(3600),
+          })
+          .strict()
+          .prefault({}),
         /** The central validation set: phantoms with frozen seeds (recorded in every generation's validation). */
         validation: z
           .object({

@@ -51,6 +51,9 @@ export const API = {
   learningRun: { method: 'POST', path: '/api/v1/learning/runs', roles: A, change: true },
   status: { method: 'GET', path: '/api/v1/status', roles: R },
   audit: { method: 'GET', path: '/api/v1/audit', roles: A },
+  federationStatus: { method: 'GET', path: '/api/v1/federation/status', roles: A },
+  federationApprove: { method: 'POST', path: '/api/v1/federation/uploads/{id}/approve', roles: A, change: true },
+  federationDecline: { method: 'POST', path: '/api/v1/federation/uploads/{id}/decline', roles: A, change: true },
 } as const satisfies Record<string, ApiCall>;
 
 export type ApiName = keyof typeof API;

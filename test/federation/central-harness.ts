@@ -33,8 +33,12 @@ export interface Site {
   post(p: string, body: Buffer, type?: string): Promise<Response>;
 }
 
+/**
+ * Site validation off: these tests hold the central gate alone (the one-phase merge a consortium of
+ * clients that cannot report runs); central-site-validation.int.test.ts tests the proposal phase.
+ */
 export const CENTRAL_TEST_CONFIG = {
-  central: { minUploads: 1000, maxWaitSeconds: 1e6, checkIntervalSeconds: 3600, maxDeltaBytes: 4 * 1024 ** 2, validation: { seeds: [9001, 9002], contrasts: ['T1', 'T2', 'PD'], slices: 3 } },
+  central: { minUploads: 1000, maxWaitSeconds: 1e6, checkIntervalSeconds: 3600, maxDeltaBytes: 4 * 1024 ** 2, siteValidation: { enabled: false }, validation: { seeds: [9001, 9002], contrasts: ['T1', 'T2', 'PD'], slices: 3 } },
 };
 
 export async function startCentral(extra: Record<string, unknown> = {}, opts: { scorer?: Scorer } = {}): Promise<Harness> {

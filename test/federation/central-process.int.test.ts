@@ -30,7 +30,7 @@ test.after.always(async () => {
 
 test('central process: CLI registration, two sites upload over HTTP, a generation with both contributors is published', async (t) => {
   const configFile = path.join(dir, 'central.yaml');
-  writeFileSync(configFile, ['storage:', '  fsync: false', 'central:', '  minUploads: 2', '  maxWaitSeconds: 3600', '  checkIntervalSeconds: 0.2', '  validation:', '    seeds: [9001, 9002]', '    slices: 3', ''].join('\n'));
+  writeFileSync(configFile, ['storage:', '  fsync: false', 'central:', '  minUploads: 2', '  maxWaitSeconds: 3600', '  checkIntervalSeconds: 0.2', '  siteValidation: { enabled: false }', '  validation:', '    seeds: [9001, 9002]', '    slices: 3', ''].join('\n'));
   const env = { ...process.env, DAFNE_DATA_DIR: dir, DAFNE_CONFIG: configFile, LOG_LEVEL: 'warn' };
   const cli = async (...args: string[]) => (await run(process.execPath, [path.join(REPO_ROOT, 'bin/dafne-node.js'), 'central', ...args], { env, cwd: REPO_ROOT })).stdout;
 

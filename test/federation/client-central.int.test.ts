@@ -28,7 +28,7 @@ test('site ↔ real central: queued while down, delivered, accepted, pulled and 
   const cdir = path.join(dir, 'central');
   mkdirSync(cdir);
   const configFile = path.join(cdir, 'central.yaml');
-  writeFileSync(configFile, ['storage:', '  fsync: false', 'central:', '  minUploads: 1', '  maxWaitSeconds: 3600', '  checkIntervalSeconds: 0.2', '  validation:', '    seeds: [9001, 9002]', '    slices: 3', ''].join('\n'));
+  writeFileSync(configFile, ['storage:', '  fsync: false', 'central:', '  minUploads: 1', '  maxWaitSeconds: 3600', '  checkIntervalSeconds: 0.2', '  siteValidation: { enabled: false }', '  validation:', '    seeds: [9001, 9002]', '    slices: 3', ''].join('\n'));
   const env = { ...process.env, DAFNE_DATA_DIR: cdir, DAFNE_CONFIG: configFile, LOG_LEVEL: 'warn' };
   const cli = async (...args: string[]) => (await run(process.execPath, [path.join(REPO_ROOT, 'bin/dafne-node.js'), 'central', ...args], { env, cwd: REPO_ROOT })).stdout;
 

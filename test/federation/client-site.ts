@@ -21,8 +21,9 @@ export interface TestSite {
 
 export const quietLog = pino({ level: 'silent' });
 
+/** autoApprove: these tests are about delivery; client-approval.int.test.ts tests the approval itself. */
 export function federationConfig(o: Partial<FederationConfig>): FederationConfig {
-  return configSchema.parse({ federation: { retryBaseSeconds: 1, retryMaxSeconds: 4, uploadIntervalSeconds: 3600, ...o } }).federation;
+  return configSchema.parse({ federation: { retryBaseSeconds: 1, retryMaxSeconds: 4, uploadIntervalSeconds: 3600, autoApprove: true, ...o } }).federation;
 }
 
 export async function openSite(cfg: FederationConfig, opts: { dir?: string; localSets?: (id: string) => Promise<LocalSets>; root?: { onnx: Uint8Array; card: unknown } } = {}): Promise<TestSite> {

@@ -17,6 +17,8 @@ import { CentralStore, SiteError } from './central-store.js';
 import { dafneCompatRouter } from './dafne-compat.js';
 import type { RoundDeps } from './merge-round.js';
 import { MergeScheduler } from './merge-scheduler.js';
+import { ProposalStore } from './proposal-store.js';
+import { proposalRouter } from './proposal-routes.js';
 import { centralRouter } from './routes.js';
 import { PhantomScorer, type Scorer } from './validation-set.js';
 
@@ -33,6 +35,7 @@ export interface Central {
   db: Database;
   registry: ModelRegistry;
   store: CentralStore;
+  proposals: ProposalStore;
   merges: MergeScheduler;
   publicKeyPem: string;
   app: Koa<CentralState>;
@@ -65,7 +68,8 @@ export async function buildCentral(config: Config, opts: CentralOptions = {}): P
   const requeued = await store.requeueMerging();
   if (requeued) log.warn({ requeued }, 'deltas left merging by a previous run are queued again');
   const scorer = opts.scorer ?? new PhantomScorer({ ...config.central.validation });
-  const deps: RoundDeps = { store, registry, scorer, uploadsDir, key, config: config.central, log };
+  const proposals = new ProposalStore(db);
+  const deps: RoundDeps = { store, registry, scorer, uploadsDir, key, config: config.central, log, proposals };
   const merges = new MergeScheduler(deps, log);
 
   const app = new Koa<CentralState>();
@@ -95,7 +99,8 @@ export async function buildCentral(config: Config, opts: CentralOptions = {}): P
     ctx.status = ok ? 200 : 503;
     ctx.body = { status: ok ? 'ready' : 'not ready' };
   });
-  for (const router of [health, centralRouter(routeDeps), dafneCompatRouter(routeDeps, config.auth.tokens)]) {
+  const proposalRoutes = proposalRouter({ proposals, key, uploadsDir, onReport: () => merges.poke() });
+  for (const router of [health, centralRouter(routeDeps), proposalRoutes, dafneCompatRouter(routeDeps, config.auth.tokens)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
@@ -106,6 +111,7 @@ export async function buildCentral(config: Config, opts: CentralOptions = {}): P
     db,
     registry,
     store,
+    proposals,
     merges,
     publicKeyPem,
     app,

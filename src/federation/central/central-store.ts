@@ -5,13 +5,25 @@ import type { DeltaManifest } from '../delta.js';
  * The central role's tables (migration 1764230000000) through plain parameterised SQL: three small
  * tables that only this folder reads, so they stay out of the node-wide entity list.
  */
-export type UploadStatus = 'queued' | 'merging' | 'accepted' | 'rejected' | 'skipped';
+export type UploadStatus = 'queued' | 'merging' | 'validating' | 'accepted' | 'rejected' | 'skipped';
 
 export interface Site {
   siteId: string;
   publicKeyPem: string;
   createdAt: Date;
   revokedAt: Date | null;
+  /** Excluded from merges by the operator (its deltas are rejected, it is not waited for); it may still pull. */
+  excludedAt: Date | null;
+  excludedReason: string | null;
+}
+
+/** What a site contributed (the operator's view, docs/federation.md "Governance"). */
+export interface Contribution {
+  siteId: string;
+  uploads: Record<string, number>;
+  trainingSlices: number;
+  generations: number[];
+  lastUploadAt: Date | null;
 }
 
 export interface Upload {
@@ -44,6 +56,17 @@ export interface GenerationFacts {
 
 const json = (v: unknown) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v);
 const date = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
+
+function toSite(r: Record<string, unknown>): Site {
+  return {
+    siteId: String(r.site_id),
+    publicKeyPem: String(r.public_key_pem),
+    createdAt: date(r.created_at),
+    revokedAt: r.revoked_at ? date(r.revoked_at) : null,
+    excludedAt: r.excluded_at ? date(r.excluded_at) : null,
+    excludedReason: (r.excluded_reason as string | null) ?? null,
+  };
+}
 
 function toUpload(r: Record<string, unknown>): Upload {
   return {
@@ -85,7 +108,7 @@ export class CentralStore {
 
   async sites(): Promise<Site[]> {
     const rows = await this.q('SELECT * FROM federation_site ORDER BY site_id');
-    return rows.map((r) => ({ siteId: String(r.site_id), publicKeyPem: String(r.public_key_pem), createdAt: date(r.created_at), revokedAt: r.revoked_at ? date(r.revoked_at) : null }));
+    return rows.map(toSite);
   }
 
   /** Returns false when the site does not exist; revoking twice keeps the first date. */
@@ -94,9 +117,36 @@ export class CentralStore {
     return rows.length > 0;
   }
 
+  /** Excludes a site from merges (reason kept) or, with reason null, admits it again; false when unknown. */
+  async setExcluded(siteId: string, excluded: boolean, reason: string | null = null): Promise<boolean> {
+    const rows = excluded
+      ? await this.q('UPDATE federation_site SET excluded_at = COALESCE(excluded_at, now()), excluded_reason = $2 WHERE site_id = $1 RETURNING site_id', [siteId, reason])
+      : await this.q('UPDATE federation_site SET excluded_at = NULL, excluded_reason = NULL WHERE site_id = $1 RETURNING site_id', [siteId]);
+    return rows.length > 0;
+  }
+
+  /** Per site: uploads by status, slices merged into published generations, the generations it is in. */
+  async contributions(): Promise<Contribution[]> {
+    const rows = await this.q(`
+      SELECT s.site_id, u.status, count(u.upload_id)::int AS n, coalesce(sum(u.training_slices) FILTER (WHERE u.status = 'accepted'), 0)::int AS slices,
+             coalesce(jsonb_agg(DISTINCT u.generation) FILTER (WHERE u.generation IS NOT NULL), '[]'::jsonb) AS gens, max(u.created_at) AS last
+      FROM federation_site s LEFT JOIN federation_upload u ON u.site_id = s.site_id GROUP BY s.site_id, u.status ORDER BY s.site_id`);
+    const out = new Map<string, Contribution>();
+    for (const r of rows) {
+      const id = String(r.site_id);
+      const c = out.get(id) ?? { siteId: id, uploads: {}, trainingSlices: 0, generations: [], lastUploadAt: null };
+      if (r.status) c.uploads[String(r.status)] = Number(r.n);
+      c.trainingSlices += Number(r.slices);
+      c.generations = [...new Set([...c.generations, ...((json(r.gens) as number[]) ?? [])])].sort((a, b) => a - b);
+      if (r.last && (!c.lastUploadAt || date(r.last) > c.lastUploadAt)) c.lastUploadAt = date(r.last);
+      out.set(id, c);
+    }
+    return [...out.values()];
+  }
+
   async siteByTokenHash(tokenSha256: string): Promise<Site | undefined> {
     const [r] = await this.q('SELECT * FROM federation_site WHERE token_sha256 = $1', [tokenSha256]);
-    return r ? { siteId: String(r.site_id), publicKeyPem: String(r.public_key_pem), createdAt: date(r.created_at), revokedAt: r.revoked_at ? date(r.revoked_at) : null } : undefined;
+    return r ? toSite(r) : undefined;
   }
 
   /** Inserts a queued upload; the same payload from the same site returns the existing row (idempotent). */

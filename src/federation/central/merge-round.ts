@@ -3,15 +3,15 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
-import type { ModelCard } from '../../inference/model-card.js';
 import type { ModelPackage } from '../../inference/model-package.js';
 import type { ModelRegistry } from '../../inference/model-registry.js';
-import { VERSION } from '../../version.js';
 import { DeltaError, readDelta } from '../delta.js';
 import { applyMerged, mergeDeltas, type MergeInput } from '../merge.js';
-import { sign } from '../signing.js';
 import type { CentralStore, Upload } from './central-store.js';
 import { gateVerdict } from './gate-rule.js';
+import type { ProposalStore } from './proposal-store.js';
+import { publishGeneration, type Contribution } from './publish-generation.js';
+import { propose } from './site-validation.js';
 import { scaleUpdate } from './server-step.js';
 import type { Score, Scorer } from './validation-set.js';
 
@@ -24,6 +24,8 @@ import type { Score, Scorer } from './validation-set.js';
  *  3. merge the survivors (each relative to its own base, weighted, clipped, trimmed mean / median);
  *  4. GATE the merged candidate against the current root with ε; accepted → a new generation (parent =
  *     root hash, contributors, validation, central signature); rejected → the reason, on every upload.
+ *     With central.siteValidation (the default) the candidates are instead PROPOSED to the sites, whose
+ *     validation reports decide (site-validation.ts); their uploads are 'validating' until then.
  * Every upload ends accepted / rejected / skipped with a reason the site reads at /uploads/:id.
  */
 export type CentralConfig = Config['central'];
@@ -36,6 +38,8 @@ export interface RoundDeps {
   key: KeyObject;
   config: CentralConfig;
   log: Logger;
+  /** Merge proposals (site validation); without it the central gate decides alone. */
+  proposals?: ProposalStore;
 }
 
 export interface RoundResult {
@@ -49,6 +53,8 @@ export interface RoundResult {
   candidateScore: number | null;
   /** The server step of the published candidate (null: nothing published). */
   serverStep?: number | null;
+  /** With site validation: the proposal waiting for the sites' reports. */
+  proposed?: string;
 }
 
 const f4 = (x: number) => x.toFixed(4);
@@ -92,6 +98,10 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
       const site = sites.get(u.siteId);
       if (!site || site.revokedAt) {
         await reject(u, `site "${u.siteId}" was revoked before the merge`);
+        continue;
+      }
+      if (site.excludedAt) {
+        await reject(u, `site "${u.siteId}" is excluded from merges by the central operator${site.excludedReason ? ` (${site.excludedReason})` : ''}; the delta was not merged`);
         continue;
       }
       const base = generations.find((g) => g.sha256 === u.baseSha256);
@@ -138,22 +148,23 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
       maxNorm: config.maxNorm,
     });
     const ids = survivors.map((s) => s.upload.uploadId);
-    // The merged update at each configured server step in turn (1 = the full update; default [1, 0.5]):
-    // the first candidate the gate accepts is published. Every step is held to the same ε, on the
-    // pooled mean and on every contrast of the set (gate-rule.ts).
+    const contributions: Contribution[] = survivors.map((s) => ({ uploadId: s.upload.uploadId, siteId: s.upload.siteId, weight: s.input.weight, series: s.upload.manifest.trainingSeries }));
+    const validating = config.siteValidation.enabled && d.proposals !== undefined;
+    // The merged update at each configured server step in turn (1 = the full update). Without site
+    // validation the first candidate the central gate accepts (ε, pooled and per contrast) is
+    // published. With it, every step within screenEpsilon of the root on the central set is proposed
+    // to the sites, which decide at ε on their own data (site-validation.ts): the central set is a
+    // sample of nobody's population, and held to ε it both refused good windows and passed harmful ones.
     const tried: { step: number; onnx: Buffer; score: Score; reason: string | null }[] = [];
     for (const step of config.serverSteps) {
       const onnx = applyMerged(root.onnx, scaleUpdate(merged, step));
       // By hash: a published candidate is the next round's root, whose score is then not computed again.
       const score = await scorer.score(card, onnx, createHash('sha256').update(onnx).digest('hex'));
-      const gate = gateVerdict(rootScore, score, config.epsilon);
+      const gate = gateVerdict(rootScore, score, validating ? config.screenEpsilon : config.epsilon);
       tried.push({ step, onnx, score, reason: gate.reason });
-      if (gate.accepted) break;
+      if (gate.accepted && !validating) break;
     }
     const last = tried[tried.length - 1]!;
-    const chosen = last.reason === null ? last : null;
-    result.candidateScore = last.score.mean;
-    result.serverStep = chosen?.step ?? null;
     const describe = (t: (typeof tried)[number]) => {
       const change = t.score.mean - rootScore.mean;
       return `${t.step === 1 ? '' : `at server step ${t.step}: `}central validation Dice ${f4(rootScore.mean)} → ${f4(t.score.mean)} (${change >= 0 ? '+' : '−'}${f4(Math.abs(change))})`;
@@ -171,41 +182,25 @@ export async function runMergeRound(deps: RoundDeps, modelId: string): Promise<R
       windowSize: survivors.length,
       serverSteps: tried.map((t) => ({ step: t.step, dice: t.score.mean, perContrast: t.score.perContrast, accepted: t.reason === null })),
     });
-    if (!chosen) {
+    const passing = tried.filter((t) => t.reason === null);
+    result.candidateScore = (passing[0] ?? last).score.mean;
+    if (!passing.length) {
       for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'rejected', `central gate: ${verdict} against generation ${card.generation}`, null, perUpload(s));
       result.rejected.push(...ids);
       return result;
     }
-    const { onnx: candidate, score: cand, step } = chosen;
-    const contributors = [...new Set(survivors.map((s) => s.upload.siteId))].sort();
-    const generation = card.generation + 1;
-    const newCard: ModelCard = {
-      ...card,
-      generation,
-      parentHash: root.sha256,
-      training: {
-        origin: 'central-merge',
-        software: `dafne-node ${VERSION}`,
-        slices: survivors.reduce((n, s) => n + s.input.weight, 0),
-        series: survivors.reduce((n, s) => n + s.upload.manifest.trainingSeries, 0),
-        notes: `central merge of ${survivors.length} delta(s) from ${contributors.join(', ')} (${config.aggregation}${step === 1 ? '' : `, server step ${step}`})`,
-      },
-      validation: { centralDice: cand.mean, parentCentralDice: rootScore.mean },
-    };
-    const info = await registry.add({ onnx: candidate, card: newCard }, 'central-merge', { activate: true });
-    await store.recordGeneration({
-      modelId: id,
-      generation,
-      sha256: info.sha256,
-      signature: sign(candidate, d.key).toString('base64'),
-      contributors,
-      validation: { set: scorer.describe(card), centralDice: cand.mean, perLabel: cand.perLabel, parentCentralDice: rootScore.mean, perContrast: cand.perContrast, parentPerContrast: rootScore.perContrast, epsilon: config.epsilon },
-      mergeReport: { ...merged.report, uploads: ids, screened: result.rejected.length, serverStep: step, serverStepsTried: tried.map((t) => ({ step: t.step, dice: t.score.mean, perContrast: t.score.perContrast, reason: t.reason })) },
-    });
-    for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'accepted', `${verdict}, within ε ${config.epsilon}: published as generation ${generation}`, generation, perUpload(s));
+    const mergeReport = { ...merged.report, uploads: ids, screened: result.rejected.length, serverStepsTried: tried.map((t) => ({ step: t.step, dice: t.score.mean, perContrast: t.score.perContrast, reason: t.reason })) };
+    if (validating) {
+      const p = await propose({ ...d, proposals: d.proposals! }, { modelId: id, generation: card.generation, sha256: root.sha256 }, passing, { contributions, rootScore, stepScores: passing.map((t) => t.score), mergeReport, aggregation: config.aggregation });
+      result.proposed = p.proposalId;
+      return result;
+    }
+    const chosen = passing[0]!;
+    result.serverStep = chosen.step;
+    const pub = await publishGeneration(d, { root, candidate: chosen.onnx, step: chosen.step, contributions, rootScore, candidateScore: chosen.score, mergeReport: { ...mergeReport, serverStep: chosen.step }, aggregation: config.aggregation });
+    for (const s of survivors) await store.setOutcome([s.upload.uploadId], 'accepted', `${verdict}, within ε ${config.epsilon}: published as generation ${pub.generation}`, pub.generation, perUpload(s));
     result.accepted.push(...ids);
-    result.published = generation;
-    log.info({ modelId: id, generation, contributors, serverStep: step, centralDice: cand.mean, parentCentralDice: rootScore.mean, sha256: info.sha256.slice(0, 12) }, 'published a new generation');
+    result.published = pub.generation;
     return result;
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { runMergeRound, type RoundDeps, type RoundResult } from './merge-round.js';
+import { decideProposals } from './site-validation.js';
 
 /**
  * Decides when a model's merge window closes: `minUploads` deltas queued, or the oldest queued delta
@@ -12,6 +13,8 @@ export class MergeScheduler {
   private again = false;
   /** Results of the rounds run so far (newest last), for logs and tests. */
   readonly results: RoundResult[] = [];
+  /** Generations published on the sites' validation reports (newest last). */
+  readonly published: number[] = [];
 
   constructor(private readonly deps: RoundDeps, private readonly log: Logger) {}
 
@@ -44,9 +47,14 @@ export class MergeScheduler {
   async tick(force = false, now = Date.now()): Promise<RoundResult[]> {
     const done: RoundResult[] = [];
     const { minUploads, maxWaitSeconds } = this.deps.config;
+    // Proposals first: a window decided by the sites' reports moves the root the next window merges into.
+    if (this.deps.proposals) this.published.push(...(await decideProposals({ ...this.deps, proposals: this.deps.proposals }, now)));
     for (const q of await this.deps.store.queueSummary()) {
       const due = force || q.count >= minUploads || now - q.oldest.getTime() >= maxWaitSeconds * 1000;
       if (!due) continue;
+      // One proposal per model at a time: a window merged now would be based on a root the open
+      // proposal is about to replace; its deltas wait queued (nothing is lost) until the sites decided.
+      if (this.deps.proposals && (await this.deps.proposals.open(q.modelId)).length) continue;
       const result = await runMergeRound(this.deps, q.modelId);
       if (result) {
         this.results.push(result);
@@ -54,6 +62,11 @@ export class MergeScheduler {
       }
     }
     return done;
+  }
+
+  /** Resolves when no tick runs (a report pokes one in the background; tests and the CLI wait for it). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
   }
 
   async stop(): Promise<void> {

@@ -97,7 +97,30 @@ export function centralRouter(deps: CentralRouteDeps): Router<CentralState> {
   // run beside the server, and a consortium should not have to stop it to admit a hospital.
   const admin = requireRole('admin');
   r.get('/sites', admin, async (ctx) => {
-    ctx.body = { sites: (await store.sites()).map((x) => ({ siteId: x.siteId, createdAt: x.createdAt.toISOString(), revokedAt: x.revokedAt?.toISOString() ?? null })) };
+    // Each site with what it contributed: uploads by outcome, slices merged, generations it is in.
+    const contributions = new Map((await store.contributions()).map((c) => [c.siteId, c]));
+    ctx.body = {
+      sites: (await store.sites()).map((x) => {
+        const c = contributions.get(x.siteId);
+        return {
+          siteId: x.siteId, createdAt: x.createdAt.toISOString(), revokedAt: x.revokedAt?.toISOString() ?? null,
+          excludedAt: x.excludedAt?.toISOString() ?? null, excludedReason: x.excludedReason,
+          contribution: { uploads: c?.uploads ?? {}, trainingSlicesMerged: c?.trainingSlices ?? 0, generations: c?.generations ?? [], lastUploadAt: c?.lastUploadAt?.toISOString() ?? null },
+        };
+      }),
+    };
+  });
+  // Exclusion (issue 20): the site's deltas are rejected at the merge and its reports are not waited
+  // for, but it keeps its token (it may still pull); unlike revocation it can be undone.
+  r.post('/sites/:siteId/exclude', admin, async (ctx) => {
+    const b = (await readJsonBody(ctx as unknown as AppContext).catch(() => null)) as { reason?: unknown } | null;
+    const reason = typeof b?.reason === 'string' ? b.reason.slice(0, 500) : null;
+    if (!(await store.setExcluded(ctx.params.siteId!, true, reason))) throw httpError('not_found', `no site "${ctx.params.siteId}"`);
+    ctx.body = { siteId: ctx.params.siteId, excluded: true, reason };
+  });
+  r.post('/sites/:siteId/include', admin, async (ctx) => {
+    if (!(await store.setExcluded(ctx.params.siteId!, false))) throw httpError('not_found', `no site "${ctx.params.siteId}"`);
+    ctx.body = { siteId: ctx.params.siteId, excluded: false };
   });
   r.post('/sites', admin, async (ctx) => {
     const b = (await readJsonBody(ctx as unknown as AppContext)) as { siteId?: unknown; publicKeyPem?: unknown } | null;

@@ -20,7 +20,23 @@ export interface CentralModelInfo {
   generations: CentralGeneration[];
 }
 
-export type UploadStatus = 'queued' | 'merging' | 'accepted' | 'rejected' | 'skipped';
+export type UploadStatus = 'queued' | 'merging' | 'validating' | 'accepted' | 'rejected' | 'skipped';
+
+/** An open merge proposal the central server asks the sites to validate (docs/federation.md "Site validation"). */
+export interface CentralProposal {
+  proposalId: string;
+  modelId: string;
+  rootGeneration: number;
+  rootSha256: string;
+  steps: { step: number; sha256: string }[];
+  reported: boolean;
+}
+
+export interface ReportScores {
+  slices: number;
+  root: number;
+  steps: number[];
+}
 
 export interface UploadOutcome {
   uploadId: string;
@@ -89,6 +105,22 @@ export class CentralApi {
 
   async upload(uploadId: string): Promise<UploadOutcome> {
     return (await this.json('GET', `/uploads/${encodeURIComponent(uploadId)}`)) as UploadOutcome;
+  }
+
+  async proposals(id: string): Promise<CentralProposal[]> {
+    return ((await this.json('GET', `/models/${encodeURIComponent(id)}/proposals`)) as { proposals: CentralProposal[] }).proposals;
+  }
+
+  /** A proposed step's ONNX bytes with hash and signature headers (not yet checked). */
+  async downloadProposal(proposalId: string, k: number): Promise<{ onnx: Buffer; signature: Buffer | null; sha256: string }> {
+    const res = await this.request('GET', `/proposals/${encodeURIComponent(proposalId)}/steps/${k}/model.onnx`);
+    const onnx = Buffer.from(await res.arrayBuffer());
+    const sig = res.headers.get('x-dafne-signature');
+    return { onnx, signature: sig ? Buffer.from(sig, 'base64') : null, sha256: createHash('sha256').update(onnx).digest('hex') };
+  }
+
+  async report(proposalId: string, report: { heldOut?: ReportScores; benchmark?: ReportScores }): Promise<void> {
+    await this.request('POST', `/proposals/${encodeURIComponent(proposalId)}/reports`, Buffer.from(JSON.stringify(report)), 'application/json');
   }
 
   private async json(method: string, path: string): Promise<unknown> {

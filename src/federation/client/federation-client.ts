@@ -10,6 +10,7 @@ import { VERSION } from '../../version.js';
 import { makeDelta, type DeltaInfo } from '../delta.js';
 import { loadOrCreateSiteKey } from '../signing.js';
 import { CentralApi } from './central-api.js';
+import { ProposalValidator } from './proposal-validator.js';
 import { GenerationPuller, type LocalSets, type PullOutcome } from './puller.js';
 import { UploadQueue, type UploadRow } from './upload-queue.js';
 
@@ -45,6 +46,7 @@ export interface FederationStatus {
 export class FederationClient {
   readonly queue: UploadQueue;
   readonly puller: GenerationPuller;
+  readonly validator: ProposalValidator;
   private readonly key: { publicKeyPem: string; privateKey: KeyObject };
   private api?: CentralApi;
   private task?: ScheduledTask;
@@ -64,6 +66,7 @@ export class FederationClient {
     };
     this.queue = new UploadQueue(deps.db, api, deps.log, cfg);
     this.puller = new GenerationPuller({ db: deps.db, registry: deps.registry, api, log: deps.log, centralPublicKey: centralKey(cfg), epsilon: cfg.epsilon, localSets: deps.localSets });
+    this.validator = new ProposalValidator({ registry: deps.registry, api, log: deps.log, centralPublicKey: centralKey(cfg), localSets: deps.localSets });
   }
 
   get enabled(): boolean {
@@ -85,7 +88,8 @@ export class FederationClient {
     const base = federationBase(await this.deps.registry.generations(modelId), parentSha256);
     const basePkg = await this.deps.registry.package(modelId, base.generation);
     const file = makeDelta(Buffer.from(basePkg.onnx), candidateOnnx, { modelId, siteId: this.cfg.siteId!, ...info, software: `dafne-node ${VERSION}`, encoding: this.cfg.encoding }, this.key.privateKey);
-    const id = await this.queue.enqueue(file);
+    // Governance (docs/federation.md "Governance"): without autoApprove a site admin approves each delta.
+    const id = await this.queue.enqueue(file, this.cfg.autoApprove ? 'auto-approval (federation.autoApprove)' : null);
     this.kick();
     return id;
   }
@@ -111,6 +115,8 @@ export class FederationClient {
       try {
         await this.queue.drain();
         await this.queue.refreshOutcomes();
+        // The central server's merge proposals wait for this site's scores (site validation).
+        if (this.cfg.validateProposals) await this.validator.validateAll();
       } catch (err) {
         this.deps.log.warn({ err: (err as Error).message }, 'federation: upload loop');
       } finally {
@@ -163,6 +169,13 @@ export class FederationClient {
       lastPull: pulls.map((p) => ({ ...p, at: new Date(p.at).toISOString() })),
       pullSchedule: this.cfg.pullSchedule,
     };
+  }
+
+  /** A site admin approves (or declines) an outgoing delta; null when no such delta awaits approval. */
+  async decideUpload(id: string, approve: boolean, actor: string): Promise<UploadRow | null> {
+    const row = await this.queue.decide(id, approve, actor);
+    if (row && approve) this.kick();
+    return row;
   }
 
   /** Rolls the model back to the generation active before (a pulled generation misbehaving in use). */

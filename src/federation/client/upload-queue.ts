@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/data-source.js';
+import { returnedRows } from '../../db/returned-rows.js';
 import { peekManifest } from '../delta.js';
 import { CentralError, type CentralApi, type UploadStatus } from './central-api.js';
 
@@ -11,8 +12,10 @@ import { CentralError, type CentralApi, type UploadStatus } from './central-api.
  * the status API reports, and the delta stays resendable with the same payload hash (the central
  * server answers the same upload id again: idempotent).
  *
- * States: pending (waiting for its next attempt) → sent (the central server took it; outcome
- * polled until final) or failed (refused for good: 400 / 401 / 403 / 409 / 413 / 422, reason kept).
+ * States: awaiting-approval (a site admin has not approved it yet; federation.autoApprove skips
+ * this) → pending (waiting for its next attempt) → sent (the central server took it; outcome polled
+ * until final) or failed (refused for good: 400 / 401 / 403 / 409 / 413 / 422, reason kept);
+ * declined: the site admin refused it, it never leaves the site.
  */
 export interface UploadRow {
   id: string;
@@ -21,7 +24,9 @@ export interface UploadRow {
   payloadSha256: string;
   bytes: number;
   trainingSlices: number;
-  state: 'pending' | 'sent' | 'failed';
+  state: 'awaiting-approval' | 'pending' | 'sent' | 'failed' | 'declined';
+  approvedBy: string | null;
+  approvedAt: Date | null;
   attempts: number;
   nextAttemptAt: Date;
   lastError: string | null;
@@ -41,7 +46,7 @@ export interface UploadQueueOptions {
 const FINAL: readonly string[] = ['accepted', 'rejected', 'skipped'];
 const COLUMNS = `id, model_id AS "modelId", base_sha256 AS "baseSha256", payload_sha256 AS "payloadSha256", bytes, training_slices AS "trainingSlices", state, attempts,
   next_attempt_at AS "nextAttemptAt", last_error AS "lastError", upload_id AS "uploadId", remote_status AS "remoteStatus", remote_reason AS "remoteReason",
-  remote_generation AS "remoteGeneration", created_at AS "createdAt", sent_at AS "sentAt"`;
+  remote_generation AS "remoteGeneration", created_at AS "createdAt", sent_at AS "sentAt", approved_by AS "approvedBy", approved_at AS "approvedAt"`;
 
 /** Delay before attempt n+1: base × 2^n capped, with ±20 % jitter so sites do not retry in step. */
 export function backoffSeconds(attempts: number, o: UploadQueueOptions, random = Math.random): number {
@@ -57,16 +62,34 @@ export class UploadQueue {
     private readonly o: UploadQueueOptions,
   ) {}
 
-  /** Queues a signed delta file; the same payload again is the same row (returns its id). */
-  async enqueue(file: Buffer): Promise<string> {
+  /**
+   * Queues a signed delta file; the same payload again is the same row (returns its id). With
+   * `approvedBy` it may leave at once (auto-approval, recorded by that name); without, it waits for a
+   * site admin's approve().
+   */
+  async enqueue(file: Buffer, approvedBy: string | null = null): Promise<string> {
     const m = peekManifest(file);
     const rows = (await this.db.dataSource.query(
-      `INSERT INTO federation_outbox (model_id, base_sha256, payload_sha256, delta, bytes, training_slices) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO federation_outbox (model_id, base_sha256, payload_sha256, delta, bytes, training_slices, state, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $8::text IS NULL THEN NULL ELSE now() END)
        ON CONFLICT (model_id, payload_sha256) DO UPDATE SET model_id = EXCLUDED.model_id RETURNING id`,
-      [m.modelId, m.baseSha256, m.payloadSha256, file, file.length, m.trainingSlices],
+      [m.modelId, m.baseSha256, m.payloadSha256, file, file.length, m.trainingSlices, approvedBy === null ? 'awaiting-approval' : 'pending', approvedBy],
     )) as { id: string | number }[];
-    this.log.info({ model: m.modelId, base: m.baseSha256.slice(0, 12), bytes: file.length, upload: String(rows[0]!.id) }, 'federation: delta queued for upload');
+    this.log.info({ model: m.modelId, base: m.baseSha256.slice(0, 12), bytes: file.length, upload: String(rows[0]!.id), approval: approvedBy ?? 'waiting for a site admin' }, 'federation: delta queued for upload');
     return String(rows[0]!.id);
+  }
+
+  /**
+   * A site admin's decision on a delta awaiting approval: approve → pending (sent by the next loop),
+   * decline → declined (never sent). Returns the row, or null when no such row waits for approval.
+   */
+  async decide(id: string, approve: boolean, actor: string): Promise<UploadRow | null> {
+    if (!/^\d{1,18}$/.test(id)) return null;
+    const rows = returnedRows<{ id: string }>(
+      await this.db.dataSource.query(`UPDATE federation_outbox SET state = $2, approved_by = $3, approved_at = now(), next_attempt_at = now() WHERE id = $1 AND state = 'awaiting-approval' RETURNING id`, [id, approve ? 'pending' : 'declined', actor]),
+    );
+    if (!rows.length) return null;
+    this.log.info({ upload: id, actor }, approve ? 'federation: delta approved for upload' : 'federation: delta declined; it will not leave this site');
+    return (await this.list(1000)).find((r) => r.id === id) ?? null;
   }
 
   /**
