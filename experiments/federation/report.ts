@@ -102,7 +102,7 @@ export function stalls(r: ExperimentResult): string[] {
     const local = x.localGate.map((g, i) => (g.accepted ? null : `${r.sites[i]?.name}: ${g.reasons.filter((t) => /loses|must improve/.test(t)).join('; ')}`)).filter(Boolean);
     return `round ${x.round}: ${x.uploads ? (said ?? 'no final outcome recorded') : 'no site uploaded'}${local.length ? ` (local gates refused: ${local.join(' | ')})` : ''}`;
   });
-  return out.length ? out : ['(every round published a generation)'];
+  return out.length ? out : ['every round published a generation'];
 }
 
 function markdown(r: ExperimentResult, a: ReturnType<typeof analyse>): string {

@@ -72,7 +72,7 @@ export function aggregate(sets: number[], rootDir: string): string {
     `- ${rows.every((x) => x.poison === 'rejected' && x.rootMoved === false) ? '✅' : '❌'} poisoned delta rejected, root unchanged, in every set`,
     '',
     'Rounds without a new generation, and why:',
-    ...rows.flatMap((x) => x.stalls.map((t) => `- set ${x.seedSet}, ${t}`)),
+    ...rows.flatMap((x) => x.stalls.map((t) => `- set ${x.seedSet}${t.startsWith('round') ? ', ' : ': '}${t}`)),
   ].join('\n');
   const doc = path.join(rootDir, 'docs/federation.md');
   const begin = '<!-- seed-sets:begin -->', end = '<!-- seed-sets:end -->';
