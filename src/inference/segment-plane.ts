@@ -17,7 +17,7 @@ export class SkippedSeriesError extends Error {
 }
 
 export interface PlaneTimings {
-  /** Trilinear resampling into the model's plane, ms (0 on the direct path). */
+  /** Resampling into the model's plane (reformatImage), ms (0 on the direct path). */
   reformat: number;
   /** Labels carried back onto the acquired grid, ms. */
   reformatBack: number;

@@ -56,9 +56,9 @@ export async function reviewedSlices(r: ReviewedSeries, card: ModelCard): Promis
 
 /**
  * The labelled slices in the MODEL's plane (issue 14): a series acquired in another plane is
- * reformatted exactly as inference reformats it (segment-plane.ts), image trilinear and the reader's
- * labels by the same trilinear vote, so the network trains on what it will be shown. A series the
- * plan skips gives no slices.
+ * reformatted exactly as inference reformats it (segment-plane.ts): the image by reformatImage, the
+ * reader's labels by the same trilinear vote, so the network trains on what it will be shown. A
+ * series the plan skips gives no slices.
  */
 export function labelledSlices(volume: Volume, labels: LabelVolume, card: ModelCard): SliceSet {
   const plan = planFor(volume, planeRequirements({ card }));
