@@ -66,6 +66,7 @@ async function routeOverhead(): Promise<string[]> {
   try {
     const e2e: number[] = [];
     const afterStable: number[] = [];
+    const stages: Stages[] = [];
     for (let i = 1; i <= 3; i++) {
       await inferAlone();
       const s = await series(i);
@@ -77,10 +78,13 @@ async function routeOverhead(): Promise<string[]> {
       const [ev] = await api<{ createdAt: string }[]>(node.url, `/api/v1/evaluations?series=${s.seriesInstanceUID}`);
       e2e.push(tAck - tLast - QUIET * 1000);
       afterStable.push(tAck - new Date(ev!.createdAt).getTime());
+      stages.push(await stagesOf(node.url, d, new Date(ev!.createdAt).getTime()));
     }
     const inf = median(alone);
     const overhead = median(e2e);
     rows.push(`| routing, 256×256×${SLICES} MR, U-Net (issue 3 bench model) | inference alone ${inf.toFixed(0)} ms | last instance → SEG acknowledged by Orthanc − ${QUIET} s quiet: ${overhead.toFixed(0)} ms (stable → acknowledged ${median(afterStable).toFixed(0)} ms) | **ratio ${(overhead / inf).toFixed(2)}** (target ≤ 1.3) |`);
+    const stage = (k: keyof Stages): string => `${median(stages.map((x) => x[k])).toFixed(0)}`;
+    rows.push(`| where the routed time goes (medians, ms) | | stable → inference job started ${stage('queueIn')}; read ${stage('read')}; segment (network ${stage('network')}) ${stage('segment')}; store SEG ${stage('store')}; SR + deliveries queued ${stage('derive')}; → delivery job started ${stage('queueOut')}; STOW-RS to Orthanc ${stage('send')} | |`);
   } finally {
     await runner.close();
     await node.stop();
@@ -90,6 +94,28 @@ async function routeOverhead(): Promise<string[]> {
   return rows;
 }
 const e2eSeen = new Set<string>();
+
+interface Stages { queueIn: number; read: number; segment: number; network: number; store: number; derive: number; queueOut: number; send: number }
+interface JobView { id: string; startedAt: string | null; completedAt: string | null; output: { aiResultId?: string; timings?: { readMs: number; segmentMs: number; networkMs: number; storeMs: number; totalMs: number } } | null }
+
+/** One routed run split into the node's own stages, from its jobs API and the result's timings. */
+async function stagesOf(url: string, d: DeliveryView, stableAt: number): Promise<Stages> {
+  const inference = (await api<JobView[]>(url, '/api/v1/jobs?type=inference&limit=20')).find((j) => j.output?.aiResultId === d.aiResultId);
+  const delivery = d.jobId ? await api<JobView>(url, `/api/v1/jobs/${d.jobId}`) : undefined;
+  const t = inference?.output?.timings;
+  if (!inference?.startedAt || !inference.completedAt || !t || !delivery?.startedAt) throw new Error('bench:route: the jobs API did not show the run');
+  const started = new Date(inference.startedAt).getTime(), completed = new Date(inference.completedAt).getTime();
+  return {
+    queueIn: started - stableAt,
+    read: t.readMs,
+    segment: t.segmentMs,
+    network: t.networkMs,
+    store: t.storeMs,
+    derive: completed - started - t.totalMs,
+    queueOut: new Date(delivery.startedAt).getTime() - completed,
+    send: new Date(d.deliveredAt!).getTime() - new Date(delivery.startedAt).getTime(),
+  };
+}
 
 async function queueThroughput(kind: 'pglite' | 'postgres'): Promise<string> {
   const t = await createTestDatabase(kind);

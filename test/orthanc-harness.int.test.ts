@@ -1,6 +1,6 @@
 import { syntheticSeries } from '../src/dicom/synthetic-mr.js';
 import { startOrthanc } from './helpers/orthanc.js';
-import { testNeeding } from './helpers/requirements.js';
+import { testNeeding } from './helpers/declare.js';
 
 // Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
 const test = testNeeding('orthanc');

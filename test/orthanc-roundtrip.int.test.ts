@@ -1,7 +1,7 @@
 import { syntheticSeries } from '../src/dicom/synthetic-mr.js';
 import { startNodeProcess, type NodeProcess } from './helpers/node-process.js';
 import { startOrthanc, type OrthancHarness } from './helpers/orthanc.js';
-import { testNeeding } from './helpers/requirements.js';
+import { testNeeding } from './helpers/declare.js';
 
 // Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
 const test = testNeeding('orthanc');

@@ -94,11 +94,13 @@ export class InferenceJobs {
     const { db } = this.deps;
     let row = await findResultRow(db.dataSource, d);
     let variants = new Map<string, string>();
+    let afterStore: (() => Promise<void>) | undefined;
     if (!row) {
       const made = await this.segment(job);
       if (!made) return { superseded: true };
       row = made.row;
       variants = made.variants;
+      afterStore = made.afterStore;
       // After the commit: queue statements never run inside an index transaction (docs/routing.md, Jobs).
       await cancelSupersededJobs(this.deps.queue, DELIVERY_JOB, row.cancelledJobs ?? [], this.deps.log);
     } else if (row.outcome === 'segmented') {
@@ -118,21 +120,31 @@ export class InferenceJobs {
       return out;
     }
     const profiles = await destinationProfiles(db, d.destinations);
+    const found = row;
     // The SR (and overlay) of the result: made with the SEG; a retry after a crash in between makes them from the archive.
-    const derived =
-      (await recordedDerived(this.deps.archive, String(row.id), null)) ??
+    const derive = async () =>
+      (await recordedDerived(this.deps.archive, String(found.id), null)) ??
       // The SEG's delivery never depends on its SR: if it cannot be rebuilt, the SEG still goes out.
-      (await this.deriveAgain(d, row, wantsOverlay(profiles)).catch((err: Error) => {
-        this.deps.log.warn({ jobId: job.id, aiResult: String(row.id), err: err.message }, 'no measurement report for this result; delivering the SEG only');
+      (await this.deriveAgain(d, found, wantsOverlay(profiles)).catch((err: Error) => {
+        this.deps.log.warn({ jobId: job.id, aiResult: String(found.id), err: err.message }, 'no measurement report for this result; delivering the SEG only');
         return undefined;
       }));
-    const items = deliveryItems(d.destinations, profiles, variants, derived);
+    // Time to result (issue 17 item 7): when no destination takes the SR or overlay, the SEG's
+    // deliveries are queued first and the SR, overlay and shadow hook are made while the SEG is on
+    // its way; the job still completes only after them, so a completed job has its SR.
+    const needsDerived = [...profiles.values()].some((p) => p.some((x) => x !== 'seg'));
+    if (needsDerived) await afterStore?.();
+    const items = deliveryItems(d.destinations, profiles, variants, needsDerived ? await derive() : undefined);
     await enqueueDeliveries(db, this.deps.queue, String(row.id), items, d.review === 'immediate' ? 'pending' : 'awaiting-review');
+    if (!needsDerived) {
+      if (afterStore) await afterStore();
+      else await derive();
+    }
     await job.progress(1, 'done');
     return { aiResultId: String(row.id), segSopInstanceUid: row.sop, deliveries: items.length, timings: row.timings };
   };
 
-  private async segment(job: RunningJob<InferenceJobData>): Promise<{ row: ResultRow; variants: Map<string, string> } | undefined> {
+  private async segment(job: RunningJob<InferenceJobData>): Promise<{ row: ResultRow; variants: Map<string, string>; afterStore?: () => Promise<void> } | undefined> {
     const d = job.data;
     const { db, archive, log } = this.deps;
     const t0 = performance.now();
@@ -201,29 +213,33 @@ export class InferenceJobs {
     };
     const row = await db.transaction((m) => insertResultRow(m, d, { outcome: 'segmented', segSeriesInstanceUid: main.seriesInstanceUid, segSopInstanceUid: main.sopInstanceUid }, { ...meta, timings }));
     log.info({ jobId: job.id, aiResult: String(row.id), model: d.model, generation: pkg.card.generation, plane: result.plan.action, ms: Math.round(timings.totalMs) }, 'inference done; SEG stored');
-    await job.progress(0.96, 'measurement report');
-    const { seriesNumber } = sourceAttributes(files[0]!);
-    await deriveAndStore(
-      archive,
-      String(row.id),
-      null,
-      {
-        firstSource: files[0]!,
-        volume: result.volume,
-        labels: result.labels,
-        segments: result.segments,
-        seg: { sopInstanceUid: main.sopInstanceUid, seriesInstanceUid: main.seriesInstanceUid },
-        producer: `Dafne ${pkg.card.name} gen ${pkg.card.generation}`,
-        sourceSeriesNumber: seriesNumber ?? 0,
-        equipment: { manufacturerModelName: 'Dafne Node', softwareVersions: this.deps.softwareVersion, deviceSerialNumber: pkg.sha256.slice(0, 16) },
-        overlay: wantsOverlay(await destinationProfiles(db, d.destinations)),
-      },
-      d.studyInstanceUid,
-      log,
-    );
-    // Never fails the job: the hook only records (shadow agreement); its result is not delivered.
-    await this.deps.afterSegment?.({ modelId: d.model, generation: pkg.card.generation, aiResultId: String(row.id), files, labels: result.labels, segments: result.segments }).catch((err: Error) => log.warn({ err: err.message }, 'after-segment hook failed'));
-    return { row, variants };
+    const profilesNow = await destinationProfiles(db, d.destinations);
+    // Made from the in-memory result; handle() decides whether before or after the deliveries are queued.
+    const afterStore = async (): Promise<void> => {
+      await job.progress(0.96, 'measurement report');
+      const { seriesNumber } = sourceAttributes(files[0]!);
+      await deriveAndStore(
+        archive,
+        String(row.id),
+        null,
+        {
+          firstSource: files[0]!,
+          volume: result.volume,
+          labels: result.labels,
+          segments: result.segments,
+          seg: { sopInstanceUid: main.sopInstanceUid, seriesInstanceUid: main.seriesInstanceUid },
+          producer: `Dafne ${pkg.card.name} gen ${pkg.card.generation}`,
+          sourceSeriesNumber: seriesNumber ?? 0,
+          equipment: { manufacturerModelName: 'Dafne Node', softwareVersions: this.deps.softwareVersion, deviceSerialNumber: pkg.sha256.slice(0, 16) },
+          overlay: wantsOverlay(profilesNow),
+        },
+        d.studyInstanceUid,
+        log,
+      );
+      // Never fails the job: the hook only records (shadow agreement); its result is not delivered.
+      await this.deps.afterSegment?.({ modelId: d.model, generation: pkg.card.generation, aiResultId: String(row.id), files, labels: result.labels, segments: result.segments }).catch((err: Error) => log.warn({ err: err.message }, 'after-segment hook failed'));
+    };
+    return { row, variants, afterStore };
   }
 
   /** The SR / overlay of a result whose job stopped after recording the SEG (rebuilt from the archive). */

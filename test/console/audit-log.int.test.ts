@@ -1,7 +1,8 @@
 import test from 'ava';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { openDatabase } from '../../src/db/data-source.js';
-import { createTestDatabase, forEachDatabase } from '../helpers/databases.js';
+import { createTestDatabase } from '../helpers/databases.js';
+import { forEachDatabase } from '../helpers/declare.js';
 
 /** The node-wide audit trail on both databases: append, filter, page, and a transaction's rollback. */
 forEachDatabase((kind) => {

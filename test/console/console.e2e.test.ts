@@ -31,7 +31,7 @@ import type { LearningMetrics } from '../../src/learning/learning-metrics.js';
 import type { LearningRunView } from '../../src/learning/run-store.js';
 import { phantomSeries, reviewedSeries, uidOnSide } from '../learning/learning-fixtures.js';
 import { readSeg } from '../../src/seg/seg-reader.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 
 // Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
 const test = testNeeding('chromium', 'orthanc', 'postgres');

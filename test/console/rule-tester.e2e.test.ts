@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startNode, stowInstances, type TestNode } from '../helpers/node.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 import { api, legSeries } from '../helpers/routing-fixture.js';
 
 const test = testNeeding('chromium');

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { openDatabase, type Database } from '../../src/db/data-source.js';
-import { createTestDatabase, forEachDatabase } from '../helpers/databases.js';
+import { createTestDatabase } from '../helpers/databases.js';
+import { forEachDatabase } from '../helpers/declare.js';
 
 /**
  * The data-loss trap of notes/engine.md: with one embedded PGlite session, overlapping

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MR_IMAGE_STORAGE, newUid, syntheticSeries } from '../../src/dicom/synthetic-mr.js';
 import { encodeDataset, formatDS, IMPLEMENTATION_CLASS_UID, writePart10 } from '../../src/dicom/part10-writer.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 
 // dcmjs ships no type declarations; a non-literal specifier keeps tsc from needing them.
 const dcmjsName: string = 'dcmjs';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FailureReason } from '../../src/dicom/status.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 import { stowParts } from '../helpers/stow-client.js';
 import { DEBIAN_PYTHON } from '../helpers/validators.js';
 import { retrieveInstance } from '../helpers/wado-get.js';

@@ -8,7 +8,8 @@ import type { Node } from '../../src/app.js';
 import type { DicomJson } from '../../src/dicom/dicom-json.js';
 import { MR_IMAGE_STORAGE, newUid, syntheticSeries } from '../../src/dicom/synthetic-mr.js';
 import { qido } from '../../src/dicomweb/qido.js';
-import { createTestDatabase, forEachDatabase, type DatabaseKind } from '../helpers/databases.js';
+import { createTestDatabase, type DatabaseKind } from '../helpers/databases.js';
+import { forEachDatabase } from '../helpers/declare.js';
 import { startNode, stowInstances } from '../helpers/node.js';
 
 // ---- the data set --------------------------------------------------------------------------------

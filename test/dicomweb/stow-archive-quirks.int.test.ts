@@ -12,7 +12,7 @@ import { FailureReason } from '../../src/dicom/status.js';
 import { newUid, syntheticSeries } from '../../src/dicom/synthetic-mr.js';
 import { minimalInstance } from '../helpers/dicom-fixtures.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 import { stowParts } from '../helpers/stow-client.js';
 import { retrieveInstance } from '../helpers/wado-get.js';
 

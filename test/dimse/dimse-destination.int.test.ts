@@ -12,7 +12,7 @@ import type { DeliveryView } from '../../src/export/deliveries.js';
 import { readSeg } from '../../src/seg/seg-reader.js';
 import { freePort, type NodeProcess } from '../helpers/node-process.js';
 import { startOrthanc, type OrthancHarness } from '../helpers/orthanc.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 import { api, legSeries, MODEL_ID, retrieveInstance, segInstances, startRoutingNode } from '../helpers/routing-fixture.js';
 import { stowParts } from '../helpers/stow-client.js';
 import { waitFor } from '../helpers/wait.js';

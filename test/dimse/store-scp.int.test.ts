@@ -13,7 +13,7 @@ import { datasetOffset, dumpDataset, dumpTag, echoscu, runTool, storescu, writeF
 import { proposeContexts } from './propose.js';
 import { minimalInstance } from '../helpers/dicom-fixtures.js';
 import { freePort, type NodeProcess } from '../helpers/node-process.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 import { api, legSeries, MODEL_ID, segInstances, startRoutingNode } from '../helpers/routing-fixture.js';
 import { retrieveInstance } from '../helpers/wado-get.js';
 import { waitFor } from '../helpers/wait.js';

@@ -13,7 +13,7 @@ import { sourceAttributes } from '../../src/inference/segment-series.js';
 import type { DeliveryView } from '../../src/export/deliveries.js';
 import { freePort, type NodeProcess } from '../helpers/node-process.js';
 import { startOrthanc, type OrthancHarness } from '../helpers/orthanc.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 import { ofClass, segCounts, segVoxelMm3, SOP, studyInstances, validate, dataset } from '../helpers/result-objects.js';
 import { api, legSeries, MODEL_ID, retrieveInstance, startRoutingNode, type LegSeries } from '../helpers/routing-fixture.js';
 import { stowParts } from '../helpers/stow-client.js';

@@ -3,7 +3,8 @@ import { openDatabase, type Database } from '../../src/db/data-source.js';
 import { staleAt } from '../../src/export/supersede.js';
 import { insertResultRow } from '../../src/inference/result-row.js';
 import type { InferenceJobData } from '../../src/routing/route-series.js';
-import { createTestDatabase, forEachDatabase, type DatabaseKind } from '../helpers/databases.js';
+import { createTestDatabase, type DatabaseKind } from '../helpers/databases.js';
+import { forEachDatabase } from '../helpers/declare.js';
 
 /**
  * The supersede bookkeeping on a real PostgreSQL (src/export/supersede.ts; the whole path with

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { openDatabase } from '../../src/db/data-source.js';
 import { CentralStore, SiteExistsError } from '../../src/federation/central/central-store.js';
 import type { DeltaManifest } from '../../src/federation/delta.js';
-import { createTestDatabase, forEachDatabase } from '../helpers/databases.js';
+import { createTestDatabase } from '../helpers/databases.js';
+import { forEachDatabase } from '../helpers/declare.js';
 
 /** The central tables on both databases the product supports (PGlite embedded, PostgreSQL). */
 const manifest = (site: string, payload: string): DeltaManifest => ({

@@ -9,12 +9,12 @@
  * DAFNE_TEST_DATABASES (comma-separated kinds) names the set. Unset, it is both kinds when the server
  * answers; when none does (npm test could not install or start one), the PostgreSQL variants are
  * declared skipped with a notice (test/helpers/requirements.ts), or failing with DAFNE_TEST_REQUIRE=all.
+ * No ava here (forEachDatabase is in for-each-database.ts): benchmarks use this file outside ava.
  * A kind named explicitly is always tested, so a missing server then fails with the reason.
  */
 import { randomBytes } from 'node:crypto';
-import test from 'ava';
 import pg from 'pg';
-import { announceMissing, missingRequirements, requireAll } from './requirements.js';
+import { missingRequirements, requireAll } from './requirements.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -42,19 +42,7 @@ export function testDatabases(): DatabaseKind[] {
   return kinds as DatabaseKind[];
 }
 
-/** Calls `fn` once per database kind, to declare that kind's tests (put the kind in their titles). */
-export function forEachDatabase(fn: (kind: DatabaseKind) => void): void {
-  const kinds = testDatabases();
-  // The PostgreSQL variants left out above still show in ava's report, as one skipped test per file.
-  if (!process.env.DAFNE_TEST_DATABASES && !kinds.includes('postgres')) {
-    const missing = postgresMissing();
-    announceMissing(missing, 'the PostgreSQL variants');
-    test.skip(`postgres variants of this file (${missing.join('; ')})`, () => undefined);
-  }
-  for (const kind of kinds) fn(kind);
-}
-
-function postgresMissing(): string[] {
+export function postgresMissing(): string[] {
   return missingRequirements('postgres');
 }
 

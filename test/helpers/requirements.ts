@@ -8,12 +8,14 @@
  * deep inside a helper. DAFNE_TEST_REQUIRE=all (set by .ci/run) turns every such skip into a failing
  * test with the same message: on CI nothing may silently go untested.
  *
+ * No ava here (testNeeding and forEachDatabase are in declare.ts): benchmarks use these checks
+ * outside ava.
+ *
  * The checks look at the real things the helpers run (the binary paths they spawn, the imports
  * read_seg.py makes, a connection to the test server), not at package names.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import test, { type TestFn } from 'ava';
 import { POSTGRES_ADMIN_URL } from './databases.js';
 import { REPO_ROOT } from './node-process.js';
 import { DEBIAN_PYTHON } from './validators.js';
@@ -93,37 +95,4 @@ export function announceMissing(lines: string[], what: string): void {
     announced.add(line);
     process.stderr.write(`\n!!! ${requireAll() ? 'FAILING' : 'SKIPPING'} ${what}: ${line}\n`);
   }
-}
-
-/**
- * ava's `test` when every requirement is there. Otherwise a stand-in with the same shape: each test
- * is declared skipped (or, with DAFNE_TEST_REQUIRE=all, as a test that fails with the reason) and
- * hooks are dropped, so a `before` that starts Orthanc never runs without Orthanc.
- */
-export function testNeeding(...reqs: Requirement[]): TestFn {
-  const lines = missingRequirements(...reqs);
-  if (lines.length === 0) return test;
-  announceMissing(lines, `tests that need ${reqs.join(', ')}`);
-  const reason = `missing: ${lines.join('; ')}`;
-  const declare = (serial: boolean) => (title: string) => {
-    if (requireAll()) (serial ? test.serial : test)(title, (t) => t.fail(reason));
-    else (serial ? test.serial.skip : test.skip)(title, () => undefined);
-  };
-  const noop = () => undefined;
-  const hook = Object.assign(noop, { always: noop, skip: noop });
-  const serial = Object.assign(declare(true), { skip: declare(true), only: declare(true), failing: declare(true), before: hook, after: hook, beforeEach: hook, afterEach: hook, todo: test.serial.todo });
-  const stand = Object.assign(declare(false), {
-    serial,
-    skip: declare(false),
-    only: declare(false),
-    failing: declare(false),
-    before: hook,
-    after: hook,
-    beforeEach: hook,
-    afterEach: hook,
-    todo: test.todo,
-    macro: test.macro,
-    meta: test.meta,
-  });
-  return stand as unknown as TestFn;
 }

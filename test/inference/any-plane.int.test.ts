@@ -13,7 +13,7 @@ import { legPhantom } from '../../src/phantom/leg-phantom.js';
 import { writeLegSeries } from '../../src/phantom/write-series.js';
 import { REPO_ROOT } from '../helpers/node-process.js';
 import { dciodvfy, readSegWithPydicom } from '../helpers/validators.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 
 /**
  * Issue 14 on our own phantoms: the shipped demo model (an axial network) through the product's

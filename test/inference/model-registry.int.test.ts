@@ -8,7 +8,8 @@ import { ModelRegistry, ModelRegistryError } from '../../src/inference/model-reg
 import { ModelPackageError } from '../../src/inference/model-package.js';
 import { writeOnnx } from '../../src/inference/onnx/onnx-io.js';
 import { thresholdModel } from '../../src/inference/onnx/test-models.js';
-import { createTestDatabase, forEachDatabase } from '../helpers/databases.js';
+import { createTestDatabase } from '../helpers/databases.js';
+import { forEachDatabase } from '../helpers/declare.js';
 
 const card = (generation: number, parentHash: string | null, labels = [1, 2]) => ({
   schema: 'dafne-model-card/1',

@@ -11,7 +11,7 @@ import { legPhantom, type LegPhantomOptions } from '../../src/phantom/leg-phanto
 import { writeLegSeries, type WriteSeriesOptions } from '../../src/phantom/write-series.js';
 import { dciodvfy, readSegWithPydicom } from '../helpers/validators.js';
 import { thresholdCard } from '../helpers/threshold-card.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 
 // Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
 const test = testNeeding('dicom3tools', 'pydicom');

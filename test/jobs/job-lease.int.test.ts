@@ -4,7 +4,8 @@ import { openDatabase, type Database } from '../../src/db/data-source.js';
 import { getJob } from '../../src/jobs/job-list.js';
 import { WORKER_NAME } from '../../src/jobs/heartbeat.js';
 import { BOSS_SCHEMA, JobQueue } from '../../src/jobs/queue.js';
-import { createTestDatabase, forEachDatabase } from '../helpers/databases.js';
+import { createTestDatabase } from '../helpers/databases.js';
+import { forEachDatabase } from '../helpers/declare.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**

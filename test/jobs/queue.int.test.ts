@@ -4,7 +4,8 @@ import { openDatabase, type Database } from '../../src/db/data-source.js';
 import { jobIdFor } from '../../src/jobs/boss-db.js';
 import { getJob, listJobs } from '../../src/jobs/job-list.js';
 import { JobQueue, PermanentJobError } from '../../src/jobs/queue.js';
-import { createTestDatabase, forEachDatabase } from '../helpers/databases.js';
+import { createTestDatabase } from '../helpers/databases.js';
+import { forEachDatabase } from '../helpers/declare.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**

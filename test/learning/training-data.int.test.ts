@@ -10,7 +10,8 @@ import { validateConfig } from '../../src/config/load.js';
 import { LearningLock } from '../../src/learning/learning-lock.js';
 import { LearningService } from '../../src/learning/learning-service.js';
 import { assignRoles, type ReviewedItem } from '../../src/learning/training-data.js';
-import { createTestDatabase, forEachDatabase } from '../helpers/databases.js';
+import { createTestDatabase } from '../helpers/databases.js';
+import { forEachDatabase } from '../helpers/declare.js';
 import { uidOnSide } from './learning-fixtures.js';
 
 const item = (i: number, heldOut: boolean): ReviewedItem => ({ resultId: String(i), studyInstanceUid: '1.2.3', seriesInstanceUid: uidOnSide(heldOut), segSopInstanceUid: `1.2.3.${i}`, status: 'corrected' });

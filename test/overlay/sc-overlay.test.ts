@@ -13,7 +13,7 @@ import { orientationLetters, writeOverlaySeries } from '../../src/overlay/sc-ove
 import { legPhantom } from '../../src/phantom/leg-phantom.js';
 import { writeLegSeries } from '../../src/phantom/write-series.js';
 import { dciodvfy } from '../helpers/validators.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 
 // dcmjs ships no type declarations; a non-literal specifier keeps tsc from needing them.
 const dcmjsName: string = 'dcmjs';

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { AnyTransferSyntax } from '../../src/dicom/part10-writer.js';
 import { legPhantom } from '../../src/phantom/leg-phantom.js';
 import { ENHANCED_MR_IMAGE_STORAGE, MR_IMAGE_STORAGE, storedValues, writeLegSeries, type WrittenSeries } from '../../src/phantom/write-series.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 
 // Independent readers: dcmjs for the data sets, the codec packages' decoder-only builds for the frames
 // (separate WASM instances from the encoders the writer uses).

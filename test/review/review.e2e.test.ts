@@ -17,7 +17,7 @@ import { REPO_ROOT, startNodeProcess, type NodeProcess } from '../helpers/node-p
 import { dciodvfy } from '../helpers/validators.js';
 import { waitFor } from '../helpers/wait.js';
 import { ADMIN, bearer, makeStudy, READER, storeAndRegister, tokensYaml, type StudyWithAiSeg } from './review-fixtures.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 
 // Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
 const test = testNeeding('chromium', 'dicom3tools');

@@ -6,7 +6,7 @@ import { startOrthanc, type OrthancHarness } from '../helpers/orthanc.js';
 import { api, legSeries, MODEL_ID, segInstances, startRoutingNode } from '../helpers/routing-fixture.js';
 import { stowParts } from '../helpers/stow-client.js';
 import { waitFor } from '../helpers/wait.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 
 // Every test here drives the real peer(s); without them they are skipped with the reason (requirements.ts).
 const test = testNeeding('orthanc');

@@ -4,7 +4,7 @@ import { REPO_ROOT } from '../helpers/node-process.js';
 import { startNode, type TestNode } from '../helpers/node.js';
 import { startOrthanc, type OrthancHarness } from '../helpers/orthanc.js';
 import { legSeries } from '../helpers/routing-fixture.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Drives a real Orthanc; without it the test is skipped with the reason (requirements.ts).

@@ -4,7 +4,7 @@ import type { SeriesOverview } from '../../src/routing/series-overview.js';
 import type { StudyWaitView } from '../../src/routing/study-waits.js';
 import type { NodeProcess } from '../helpers/node-process.js';
 import { startOrthanc, type OrthancHarness } from '../helpers/orthanc.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 import { api, legSeries, MODEL_ID, segInstances, startRoutingNode } from '../helpers/routing-fixture.js';
 import { stowParts } from '../helpers/stow-client.js';
 import { waitFor } from '../helpers/wait.js';

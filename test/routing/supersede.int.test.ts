@@ -6,7 +6,7 @@ import type { JobView } from '../../src/jobs/job-list.js';
 import { readSeg } from '../../src/seg/seg-reader.js';
 import { freePort, type NodeProcess } from '../helpers/node-process.js';
 import { startOrthanc, type OrthancHarness } from '../helpers/orthanc.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 import { api, legSeries, MODEL_ID, retrieveInstance, ROUTE_LUA, segInstances, startRoutingNode, type LegSeries } from '../helpers/routing-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { LabelVolume } from '../../src/dicom/volume.js';
 import { writeSeg, type WriteSegInput } from '../../src/seg/seg-writer.js';
 import { makeGeometry, makeLabels, segInput, type GeometryOptions } from './seg-fixtures.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3'; // Debian's, with python3-pydicom and python3-numpy

@@ -14,7 +14,7 @@ import { measureSegments } from '../../src/sr/measurements.js';
 import { writeMeasurementReport } from '../../src/sr/measurement-report.js';
 import { trackingUid } from '../../src/sr/tracking.js';
 import { dciodvfy } from '../helpers/validators.js';
-import { testNeeding } from '../helpers/requirements.js';
+import { testNeeding } from '../helpers/declare.js';
 import { makeGeometry, makeLabels, segInput } from '../seg/seg-fixtures.js';
 import { readReport } from './read-report.js';
 
