@@ -52,5 +52,5 @@ VOLUME ["/var/lib/dafne"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "--max-semi-space-size=2", "bin/dafne-node.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=1024", "bin/dafne-node.js"]
 CMD ["serve"]

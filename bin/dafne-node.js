@@ -1,8 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=1024
 // Thin launcher: the compiled CLI lives in dist/ (npm run build).
 // --max-semi-space-size=2: ingest allocates short-lived buffers, and V8's default 16 MB
-// semi-spaces kept ≈ 70 MB more resident for no throughput gain (docs/benchmarks.md); `npm start`,
-// the Dockerfile and the test harness pass the same flag.
+// semi-spaces kept ≈ 70 MB more resident for no throughput gain (docs/benchmarks.md).
+// --max-old-space-size=1024: V8 sizes its old-generation GC trigger from this limit; at its
+// default (≈ 4 GB on this machine kind) a 1 GB STOW-RS request let ≈ 30 MB of promoted garbage
+// accumulate (peak 288–295 MiB), at 1024 MB it peaks at 265–277 with the same throughput
+// (issue 16 item 3). Pixel data, volumes and WebAssembly memory are outside this heap.
+// `npm start`, the Dockerfile and the test harness pass the same flags.
 import v8 from 'node:v8';
 
 // One background task compiles WebAssembly (PGlite's 9 MB Postgres, tfjs-wasm) instead of one per

@@ -67,7 +67,7 @@ export async function startNodeProcess(opts: NodeProcessOptions = {}): Promise<N
   const start = async (): Promise<void> => {
     const out = createWriteStream(logFile, { flags: 'a' });
     // PROBE_NODE_ARGS: extra node flags for explorations (bench/stow-big-probe.ts).
-    child = spawn(process.execPath, ['--max-semi-space-size=2', ...(process.env.PROBE_NODE_ARGS ? process.env.PROBE_NODE_ARGS.split(' ') : []), path.join(REPO_ROOT, 'bin/dafne-node.js'), ...(opts.command ?? ['serve'])], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, ['--max-semi-space-size=2', '--max-old-space-size=1024', ...(process.env.PROBE_NODE_ARGS ? process.env.PROBE_NODE_ARGS.split(' ') : []), path.join(REPO_ROOT, 'bin/dafne-node.js'), ...(opts.command ?? ['serve'])], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
     const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
