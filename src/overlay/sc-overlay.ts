@@ -21,7 +21,7 @@ import type { LabelVolume, Vec3, Volume } from '../dicom/volume.js';
 import { fit } from '../seg/segment-sequence.js';
 import type { SegEquipment, SegSourceAttributes } from '../seg/seg-writer.js';
 import { T } from '../seg/seg-tags.js';
-import { derivedHeader } from '../seg/derived-header.js';
+import { derivedHeader, dicomDateTime } from '../seg/derived-header.js';
 import { percentileWindow, renderSlice } from './contour-render.js';
 
 export const SECONDARY_CAPTURE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
@@ -66,10 +66,7 @@ export interface OverlayInstance {
 export function writeOverlaySeries(input: OverlayInput): OverlayInstance[] {
   const { volume: v, labels } = input;
   if (labels.data.length !== v.data.length || labels.rows !== v.rows || labels.columns !== v.columns) throw new Error('labels and source volume differ in size');
-  const now = input.now ?? new Date();
-  const iso = now.toISOString();
-  const date = iso.slice(0, 10).replace(/-/g, '');
-  const time = `${iso.slice(11, 19).replace(/:/g, '')}.${iso.slice(20, 23)}`;
+  const { date, time } = dicomDateTime(input.now ?? new Date());
   const src = input.source;
   const eq = input.equipment;
   const seriesInstanceUid = input.seriesInstanceUid ?? newUid();

@@ -22,7 +22,7 @@ import { dimensionModule, perFrameFunctionalGroups, referencedSeries, sharedFunc
 import { fit, segmentSequence } from './segment-sequence.js';
 import type { SegAlgorithm, SegmentDefinition } from './segment.js';
 import { SEGMENTATION_STORAGE, T } from './seg-tags.js';
-import { derivedHeader } from './derived-header.js';
+import { derivedHeader, dicomDateTime } from './derived-header.js';
 
 export { SegWriteError };
 
@@ -180,10 +180,7 @@ export function writeSeg(input: WriteSegInput): Buffer {
   const plan = planFrames(presence, g.slices, segNumbers, input.omitEmptyFrames ?? true);
   const pixelData = packBinaryFrames(g.data, pixels, g.slices, plan);
 
-  const now = input.now ?? new Date();
-  const iso = now.toISOString(); // 2026-11-26T16:27:00.123Z
-  const date = iso.slice(0, 10).replace(/-/g, '');
-  const time = `${iso.slice(11, 19).replace(/:/g, '')}.${iso.slice(20, 23)}`;
+  const { date, time } = dicomDateTime(input.now ?? new Date());
   const src = input.source;
   const eq = input.equipment;
   const sopInstanceUid = input.sopInstanceUid ?? newUid();

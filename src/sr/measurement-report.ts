@@ -28,7 +28,7 @@ import { newUid } from '../dicom/synthetic-mr.js';
 import { fit } from '../seg/segment-sequence.js';
 import type { SegEquipment, SegSourceAttributes } from '../seg/seg-writer.js';
 import { T } from '../seg/seg-tags.js';
-import { derivedHeader } from '../seg/derived-header.js';
+import { derivedHeader, dicomDateTime } from '../seg/derived-header.js';
 import { code, container, num, rootElements, segmentReference, textItem, uidref, type Item } from './content-items.js';
 import type { SegmentMeasurement } from './measurements.js';
 import { CODES, PRIVATE_SCHEME, UNITS } from './sr-codes.js';
@@ -99,10 +99,7 @@ function evidence(studyInstanceUid: string, series: { seriesInstanceUid: string;
 
 export function writeMeasurementReport(input: MeasurementReportInput): { bytes: Buffer; sopInstanceUid: string; seriesInstanceUid: string } {
   if (input.measurements.length === 0) throw new Error('a measurement report needs at least one measured segment');
-  const now = input.now ?? new Date();
-  const iso = now.toISOString();
-  const date = iso.slice(0, 10).replace(/-/g, '');
-  const time = `${iso.slice(11, 19).replace(/:/g, '')}.${iso.slice(20, 23)}`;
+  const { date, time } = dicomDateTime(input.now ?? new Date());
   const src = input.source;
   const eq = input.equipment;
   const sopInstanceUid = input.sopInstanceUid ?? newUid();
