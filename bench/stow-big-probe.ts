@@ -5,24 +5,10 @@
  * PROBE_LOG (keep the node's log there), PROBE_SNAP_MS (heap snapshot signal after ms).
  */
 import { readFileSync } from 'node:fs';
-import { syntheticSeries } from '../src/dicom/synthetic-mr.js';
+import { BOUNDARY, bigBody } from './stow-body.js';
 import { rssBytes, startNodeProcess } from '../test/helpers/node-process.js';
 
-const BOUNDARY = 'dafne-bench-boundary-7f3a9c';
 const MB = Number(process.env.BENCH_BIG_MB ?? 1024);
-async function* bigBody(mb: number): AsyncGenerator<Uint8Array> {
-  let sent = 0;
-  while (sent < mb * 1e6) {
-    for (const inst of syntheticSeries({ count: 500 }).instances) {
-      const head = Buffer.from(`\r\n--${BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n`);
-      yield head;
-      yield inst.bytes;
-      sent += head.length + inst.bytes.length;
-      if (sent >= mb * 1e6) break;
-    }
-  }
-  yield Buffer.from(`\r\n--${BOUNDARY}--`);
-}
 const node = await startNodeProcess({ env: { LOG_LEVEL: 'warn', ...JSON.parse(process.env.PROBE_ENV ?? '{}') }, configYaml: process.env.PROBE_YAML });
 try {
   await node.stop();

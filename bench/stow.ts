@@ -7,13 +7,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { syntheticSeries } from '../src/dicom/synthetic-mr.js';
+import { BOUNDARY, bigBody } from './stow-body.js';
 import { startOrthanc } from '../test/helpers/orthanc.js';
 import { cpuMs, rssBytes, startNodeProcess } from '../test/helpers/node-process.js';
 
 const N = Number(process.env.BENCH_INSTANCES ?? 600);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
-const BOUNDARY = 'dafne-bench-boundary-7f3a9c';
 
 function body(count: number): { buf: Buffer; instances: number } {
   const parts: Buffer[] = [];
@@ -53,20 +53,6 @@ function summary(samples: Sample[]): { ips: number; mbps: number; cpuPerInstance
   };
 }
 
-/** A lazily generated body of about `mb` megabytes, so the client holds only one instance. */
-async function* bigBody(mb: number): AsyncGenerator<Uint8Array> {
-  let sent = 0;
-  while (sent < mb * 1e6) {
-    for (const inst of syntheticSeries({ count: 500 }).instances) {
-      const head = Buffer.from(`\r\n--${BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n`);
-      yield head;
-      yield inst.bytes;
-      sent += head.length + inst.bytes.length;
-      if (sent >= mb * 1e6) break;
-    }
-  }
-  yield Buffer.from(`\r\n--${BOUNDARY}--`);
-}
 
 async function main(): Promise<void> {
   const orthanc = await startOrthanc({ config: { LimitFindResults: 0 } });
