@@ -5,6 +5,7 @@ import type { Database } from '../db/data-source.js';
 import type { PlanePlan } from '../dicom/plane.js';
 import { DELIVERY_JOB, enqueueDeliveries } from '../export/deliveries.js';
 import { deliveryItems, destinationProfiles, wantsOverlay } from '../export/profile-items.js';
+import type { OutputProfile } from '../export/output-profiles.js';
 import { deriveAndStore, deriveFromArchive, recordedDerived, type StoredDerived } from '../results/derived-store.js';
 import { cancelSupersededJobs } from '../export/supersede.js';
 import { PermanentJobError, type JobQueue, type RunningJob } from '../jobs/queue.js';
@@ -95,8 +96,9 @@ export class InferenceJobs {
     let row = await findResultRow(db.dataSource, d);
     let variants = new Map<string, string>();
     let afterStore: (() => Promise<void>) | undefined;
+    const profiles = await destinationProfiles(db, d.destinations);
     if (!row) {
-      const made = await this.segment(job);
+      const made = await this.segment(job, profiles);
       if (!made) return { superseded: true };
       row = made.row;
       variants = made.variants;
@@ -119,7 +121,6 @@ export class InferenceJobs {
       const out: SkippedJobResult = { skipped: true, reason: row.reason ?? 'skipped', plane, aiResultId: String(row.id), deliveries: 0, timings: row.timings };
       return out;
     }
-    const profiles = await destinationProfiles(db, d.destinations);
     const found = row;
     // The SR (and overlay) of the result: made with the SEG; a retry after a crash in between makes them from the archive.
     const derive = async () =>
@@ -144,7 +145,7 @@ export class InferenceJobs {
     return { aiResultId: String(row.id), segSopInstanceUid: row.sop, deliveries: items.length, timings: row.timings };
   };
 
-  private async segment(job: RunningJob<InferenceJobData>): Promise<{ row: ResultRow; variants: Map<string, string>; afterStore?: () => Promise<void> } | undefined> {
+  private async segment(job: RunningJob<InferenceJobData>, profiles: ReadonlyMap<string, OutputProfile[]>): Promise<{ row: ResultRow; variants: Map<string, string>; afterStore?: () => Promise<void> } | undefined> {
     const d = job.data;
     const { db, archive, log } = this.deps;
     const t0 = performance.now();
@@ -213,7 +214,6 @@ export class InferenceJobs {
     };
     const row = await db.transaction((m) => insertResultRow(m, d, { outcome: 'segmented', segSeriesInstanceUid: main.seriesInstanceUid, segSopInstanceUid: main.sopInstanceUid }, { ...meta, timings }));
     log.info({ jobId: job.id, aiResult: String(row.id), model: d.model, generation: pkg.card.generation, plane: result.plan.action, ms: Math.round(timings.totalMs) }, 'inference done; SEG stored');
-    const profilesNow = await destinationProfiles(db, d.destinations);
     // Made from the in-memory result; handle() decides whether before or after the deliveries are queued.
     const afterStore = async (): Promise<void> => {
       await job.progress(0.96, 'measurement report');
@@ -231,7 +231,7 @@ export class InferenceJobs {
           producer: `Dafne ${pkg.card.name} gen ${pkg.card.generation}`,
           sourceSeriesNumber: seriesNumber ?? 0,
           equipment: { manufacturerModelName: 'Dafne Node', softwareVersions: this.deps.softwareVersion, deviceSerialNumber: pkg.sha256.slice(0, 16) },
-          overlay: wantsOverlay(profilesNow),
+          overlay: wantsOverlay(profiles),
         },
         d.studyInstanceUid,
         log,
