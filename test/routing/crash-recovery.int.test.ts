@@ -55,7 +55,11 @@ test('SIGKILL between stable and delivered (and between received and stable): co
     }, 90_000, 'SEG in Orthanc after the restart');
     t.is(segs.length, 1, 'one SEG per series in Orthanc');
   }
-  const deliveries = await api<DeliveryView[]>(node.url, '/api/v1/deliveries');
+  // Orthanc holds the SEG a moment before the node records its acknowledgement: wait for that.
+  const deliveries = await waitFor(async () => {
+    const all = await api<DeliveryView[]>(node.url, '/api/v1/deliveries');
+    return all.length >= 2 && all.every((d) => d.status === 'delivered') ? all : undefined;
+  }, 30_000, 'both deliveries recorded as delivered').catch(async () => api<DeliveryView[]>(node.url, '/api/v1/deliveries'));
   t.is(deliveries.length, 2);
   t.true(deliveries.every((d) => d.status === 'delivered'));
   t.true(deliveries.some((d) => d.id === pending.id));
